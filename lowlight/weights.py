@@ -1,0 +1,160 @@
+"""Loading and saving DCE-Net weights, safely.
+
+Two checkpoint formats are accepted, both read with
+``torch.load(..., weights_only=True)`` (a file that would run code on load is
+refused):
+
+* **official**: a bare state dict as saved by the Zero-DCE / Zero-DCE++
+  repositories (keys ``e_conv{1..7}.weight`` or
+  ``e_conv{1..7}.{depth_conv,point_conv}.weight``); the model is told apart by
+  its keys.
+* **lowlight**: ``{"format": "lowlight-dce", "version": 1, "model": name,
+  "state_dict": ..., "meta": {...}}`` written by :func:`save_checkpoint`
+  (``lowlight train`` writes it; training checkpoints add optimiser state).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+from pathlib import Path
+from typing import Any, Optional, Union
+
+import torch
+
+from lowlight.errors import WeightsError
+from lowlight.models import MODELS, ZeroDCE, ZeroDCEPP
+
+FORMAT = "lowlight-dce"
+FORMAT_VERSION = 1
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+BUNDLED = {
+    ZeroDCE.name: WEIGHTS_DIR / "zero_dce.pt",
+    ZeroDCEPP.name: WEIGHTS_DIR / "zero_dce_pp.pt",
+}
+ALIASES = {"zerodce": "zero-dce", "zero_dce": "zero-dce", "zerodce++": "zero-dce++",
+           "zero_dce++": "zero-dce++", "zero-dce-pp": "zero-dce++", "zero_dce_pp": "zero-dce++"}
+
+
+def canonical_model_name(name: str) -> str:
+    """``"zero-dce"`` or ``"zero-dce++"`` for any accepted spelling; raises otherwise."""
+    key = name.strip().lower()
+    key = ALIASES.get(key, key)
+    if key not in MODELS:
+        raise WeightsError(f"unknown model '{name}': choose 'zero-dce' or 'zero-dce++'")
+    return key
+
+
+def _read(path: Path) -> Any:
+    if not path.exists():
+        raise WeightsError(f"{path}: checkpoint not found")
+    if path.is_dir():
+        raise WeightsError(f"{path}: is a folder, expected a checkpoint file")
+    if path.stat().st_size == 0:
+        raise WeightsError(f"{path}: checkpoint file is empty")
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if "Weights only load failed" in first or "GLOBAL" in str(exc) or "Unsupported" in str(exc):
+            raise WeightsError(
+                f"{path}: refused to load: the file contains Python objects that would run code on load "
+                "(only plain tensors are accepted)"
+            ) from None
+        raise WeightsError(f"{path}: not a readable checkpoint ({first})") from None
+    except Exception as exc:  # zip errors, truncated files, random bytes
+        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise WeightsError(f"{path}: not a readable PyTorch checkpoint ({msg})") from None
+
+
+def _detect_official(state: dict) -> Optional[str]:
+    keys = set(state)
+    for name, cls in MODELS.items():
+        if keys == set(cls().state_dict()):
+            return name
+    return None
+
+
+def read_checkpoint(path: Union[str, os.PathLike]) -> tuple[str, dict, dict]:
+    """Read a checkpoint of either format.
+
+    Returns ``(model_name, state_dict, meta)``; ``meta`` is ``{}`` for official files.
+    Raises :class:`WeightsError` with a one-line reason for anything else.
+    """
+    path = Path(path)
+    obj = _read(path)
+    if not isinstance(obj, dict):
+        raise WeightsError(f"{path}: not a Zero-DCE or Zero-DCE++ checkpoint (holds a {type(obj).__name__})")
+    if obj.get("format") == FORMAT:
+        if obj.get("version") != FORMAT_VERSION:
+            raise WeightsError(f"{path}: lowlight checkpoint version {obj.get('version')} is not supported")
+        name = canonical_model_name(str(obj.get("model", "")))
+        state = obj.get("state_dict")
+        if not isinstance(state, dict):
+            raise WeightsError(f"{path}: lowlight checkpoint has no state_dict")
+        return name, state, dict(obj.get("meta") or {})
+    if obj and all(isinstance(v, torch.Tensor) for v in obj.values()):
+        name = _detect_official(obj)
+        if name is not None:
+            return name, obj, {}
+    raise WeightsError(
+        f"{path}: not a Zero-DCE or Zero-DCE++ checkpoint (neither an official state dict nor a lowlight file)"
+    )
+
+
+def save_checkpoint(path: Union[str, os.PathLike], model: torch.nn.Module, meta: Optional[dict] = None,
+                    extra: Optional[dict] = None) -> None:
+    """Write ``model`` in the lowlight format, atomically (temporary file, then rename).
+
+    ``meta`` must hold only str/int/float/bool/list/dict/None values so the file
+    stays loadable with ``weights_only=True``; ``extra`` adds top-level entries
+    (optimiser state for training checkpoints).
+    """
+    path = Path(path)
+    obj = {"format": FORMAT, "version": FORMAT_VERSION, "model": model.name,
+           "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
+           "meta": dict(meta or {})}
+    obj.update(extra or {})
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+def weights_digest(model: torch.nn.Module) -> str:
+    """sha256 of the model's parameters (names and bytes), for cache keys."""
+    h = hashlib.sha256()
+    for k, v in sorted(model.state_dict().items()):
+        h.update(k.encode())
+        h.update(v.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def load_model(name_or_path: Union[str, os.PathLike] = "zero-dce++", scale_factor: Optional[int] = None,
+               longest_side: Optional[int] = None) -> torch.nn.Module:
+    """Return a ready (eval mode, CPU, float32) model.
+
+    Args:
+        name_or_path: ``"zero-dce"`` or ``"zero-dce++"`` for the bundled weights,
+            or a path to an official or lowlight checkpoint.
+        scale_factor, longest_side: Zero-DCE++ estimation size (see
+            :class:`lowlight.models.ZeroDCEPP`); ignored for Zero-DCE.
+    """
+    text = os.fspath(name_or_path)
+    key = ALIASES.get(text.strip().lower(), text.strip().lower())
+    path = BUNDLED[key] if key in MODELS else Path(text)
+    if key in MODELS and not path.exists():
+        raise WeightsError(f"{path}: bundled weights for {key} are missing from the installation; reinstall lowlight")
+    name, state, _ = read_checkpoint(path)
+    model = MODELS[name]()
+    try:
+        model.load_state_dict(state)
+    except RuntimeError as exc:
+        raise WeightsError(f"{path}: weights do not fit {name} ({str(exc).splitlines()[0]})") from None
+    if isinstance(model, ZeroDCEPP):
+        model.configure(scale_factor=scale_factor, longest_side=longest_side)
+    return model.eval()

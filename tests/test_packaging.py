@@ -1,0 +1,34 @@
+"""The wheel holds exactly the lowlight namespace and the bundled weights; README and CI agree."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+import zipfile
+
+from conftest import REPO
+
+
+def test_wheel_contains_only_the_lowlight_namespace(tmp_path):
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation",
+                    "-q", "-w", str(tmp_path)], check=True, cwd=tmp_path)
+    wheel = next(tmp_path.glob("lowlight-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    tops = {n.split("/")[0] for n in names}
+    assert tops == {"lowlight", next(t for t in tops if t.endswith(".dist-info"))}
+    for required in ("lowlight/__init__.py", "lowlight/kernels/__init__.py", "lowlight/realtime/__init__.py",
+                     "lowlight/train/__init__.py", "lowlight/train/losses.py", "lowlight/weights/zero_dce.pt",
+                     "lowlight/weights/zero_dce_pp.pt", "lowlight/weights/MODEL_CARD.md"):
+        assert required in names, required
+    assert not any(n.startswith(("tests/", "benchmarks/", "train/", "kernels/")) for n in names)
+    assert not any(n.endswith((".pth", ".npy")) for n in names)  # no official checkpoints or vectors
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    blocks = re.findall(r"```(?:sh|bash)?\n(.*?)```", readme, re.S)
+    assert len(blocks) >= 2
+    test_command = blocks[1].strip()
+    assert "pytest" in test_command
+    assert test_command in (REPO / ".ci" / "run").read_text()

@@ -1,0 +1,1 @@
+"""Zero-reference training for DCE-Net (``lowlight.train``)."""

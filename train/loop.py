@@ -1,0 +1,149 @@
+"""The zero-reference training loop (CPU-friendly) with checkpoints and resume."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+import torch
+
+from lowlight.cpu import flush_denormals
+from lowlight.errors import LowlightError, OutputError
+from lowlight.kernels import apply_curves
+from lowlight.models import MODELS, init_weights
+from lowlight.weights import read_checkpoint, save_checkpoint
+from lowlight.train.data import ExposureAugment, load_training_images, sample_batch
+from lowlight.train.losses import ZeroReferenceLoss
+
+# Official optimiser settings (lowlight_train.py of both repositories).
+OFFICIAL_LR = 1e-4
+OFFICIAL_WEIGHT_DECAY = 1e-4
+OFFICIAL_GRAD_CLIP = 0.1
+
+
+@dataclass
+class TrainConfig:
+    """Everything that defines a training run (saved into the weights' metadata)."""
+
+    images: str
+    output: str
+    model: str = "zero-dce++"
+    steps: int = 2000
+    batch_size: int = 8
+    crop: int = 128
+    lr: float = OFFICIAL_LR
+    weight_decay: float = OFFICIAL_WEIGHT_DECAY
+    grad_clip: float = OFFICIAL_GRAD_CLIP
+    smoothness_order: int = 1
+    tv_weight: Optional[float] = None
+    tv2_weight: Optional[float] = None
+    exposure_level: float = 0.6
+    gain_range: tuple = (0.04, 1.6)
+    gamma_range: tuple = (0.8, 2.6)
+    seed: int = 0
+    checkpoint_every: int = 250
+    threads: Optional[int] = None
+    init: Optional[str] = None
+    history: list = field(default_factory=list)
+
+
+def checkpoint_path(output: Path) -> Path:
+    """Training-state checkpoint kept beside the output weights."""
+    return output.with_name(output.name + ".ckpt")
+
+
+def _progress(total: int, initial: int, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, disable=not enabled, unit="step", dynamic_ncols=True,
+                file=sys.stderr, desc="train")
+
+
+def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path:
+    """Train ``cfg.model`` on ``cfg.images`` and write lowlight-format weights to ``cfg.output``.
+
+    Every ``checkpoint_every`` steps the full training state (model, optimiser,
+    RNG, step, loss history) is written atomically to ``<output>.ckpt``;
+    ``resume=True`` continues from it bit-for-bit. Returns the output path.
+    """
+    output = Path(cfg.output)
+    if output.parent and not output.parent.exists():
+        raise OutputError(f"{output.parent}: output folder does not exist")
+    if not os.access(output.parent or ".", os.W_OK):
+        raise OutputError(f"{output.parent}: output folder is not writable")
+    if cfg.threads:
+        torch.set_num_threads(cfg.threads)
+    images = load_training_images(Path(cfg.images), cfg.crop)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    model = init_weights(MODELS[cfg.model](), generator)
+    if cfg.init:
+        name, state, _ = read_checkpoint(cfg.init)
+        if name != cfg.model:
+            raise LowlightError(f"{cfg.init}: is a {name} checkpoint, cannot initialise {cfg.model}")
+        model.load_state_dict(state)
+    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
+    criterion = ZeroReferenceLoss(cfg.model, cfg.smoothness_order, tv=cfg.tv_weight, tv2=cfg.tv2_weight,
+                                  exposure_level=cfg.exposure_level)
+    augment = ExposureAugment(tuple(cfg.gain_range), tuple(cfg.gamma_range))
+    step = 0
+    ckpt = checkpoint_path(output)
+    if resume:
+        if not ckpt.exists():
+            raise LowlightError(f"{ckpt}: no training checkpoint to resume from")
+        state = torch.load(ckpt, map_location="cpu", weights_only=True)
+        model.load_state_dict(state["state_dict"])
+        optimizer.load_state_dict(state["optimizer"])
+        generator.set_state(state["generator"])
+        step = int(state["step"])
+        cfg.history = list(state["meta"].get("history", []))
+    # channels_last: depthwise convs (Zero-DCE++) run ~3x faster on CPU, forward and backward.
+    model = model.to(memory_format=torch.channels_last).train()
+    running: dict[str, float] = {}
+    bar = _progress(cfg.steps, step, progress)
+    started = time.monotonic()
+    try:
+        with flush_denormals():
+            while step < cfg.steps:
+                batch = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment)
+                batch = batch.contiguous(memory_format=torch.channels_last)
+                maps = model(batch)
+                enhanced = apply_curves(batch, maps, model.iterations)
+                loss, terms = criterion(batch, enhanced, maps)
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+                optimizer.step()
+                step += 1
+                terms["total"] = float(loss.detach())
+                for k, v in terms.items():
+                    running[k] = v if k not in running else 0.95 * running[k] + 0.05 * v
+                bar.update(1)
+                bar.set_postfix({k: f"{v:.4f}" for k, v in running.items()}, refresh=False)
+                if step % 50 == 0 or step == cfg.steps:
+                    cfg.history.append({"step": step, **{k: round(v, 6) for k, v in running.items()}})
+                if step % cfg.checkpoint_every == 0 or step == cfg.steps:
+                    _save_state(ckpt, model, optimizer, generator, step, cfg)
+    finally:
+        bar.close()
+    model = model.to(memory_format=torch.contiguous_format).eval()
+    meta = _meta(cfg, step)
+    meta["train_seconds"] = round(time.monotonic() - started, 1)
+    save_checkpoint(output, model, meta=meta)
+    return output
+
+
+def _meta(cfg: TrainConfig, step: int) -> dict:
+    meta = {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(cfg).items()}
+    meta["step"] = step
+    meta["torch"] = str(torch.__version__)
+    return meta
+
+
+def _save_state(path: Path, model, optimizer, generator, step: int, cfg: TrainConfig) -> None:
+    save_checkpoint(path, model, meta=_meta(cfg, step),
+                    extra={"optimizer": optimizer.state_dict(), "generator": generator.get_state(), "step": step})
