@@ -57,12 +57,12 @@ def _read(path: Path) -> Any:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        if "Weights only load failed" in first or "GLOBAL" in str(exc) or "Unsupported" in str(exc):
+        if "unsupported global" in str(exc).lower():
             raise WeightsError(
-                f"{path}: refused to load: the file contains Python objects that would run code on load "
-                "(only plain tensors are accepted)"
+                f"{path}: refused to load: the file holds Python objects beyond plain tensors, which "
+                "could run code on load (only tensors, numbers and strings are accepted)"
             ) from None
-        raise WeightsError(f"{path}: not a readable checkpoint ({first})") from None
+        raise WeightsError(f"{path}: not a readable PyTorch checkpoint (unpickling failed: {first[:80]})") from None
     except Exception as exc:  # zip errors, truncated files, random bytes
         msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise WeightsError(f"{path}: not a readable PyTorch checkpoint ({msg})") from None

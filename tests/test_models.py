@@ -95,7 +95,7 @@ def test_checkpoint_that_runs_code_is_refused(tmp_path):
     evil.marker = marker
     path = tmp_path / "evil.pth"
     torch.save({"e_conv1.weight": torch.zeros(1), "payload": evil}, path)
-    with pytest.raises(WeightsError, match="would run code"):
+    with pytest.raises(WeightsError, match="could run code"):
         load_model(path)
     assert not marker.exists()
 

@@ -23,6 +23,7 @@ from lowlight.train.losses import ZeroReferenceLoss
 OFFICIAL_LR = 1e-4
 OFFICIAL_WEIGHT_DECAY = 1e-4
 OFFICIAL_GRAD_CLIP = 0.1
+MAX_SKIPPED = 20
 
 
 @dataclass
@@ -104,6 +105,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     # channels_last: depthwise convs (Zero-DCE++) run ~3x faster on CPU, forward and backward.
     model = model.to(memory_format=torch.channels_last).train()
     running: dict[str, float] = {}
+    skipped = 0
     bar = _progress(cfg.steps, step, progress)
     started = time.monotonic()
     try:
@@ -116,12 +118,18 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
                 loss, terms = criterion(batch, enhanced, maps)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
-                optimizer.step()
+                norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
                 step += 1
-                terms["total"] = float(loss.detach())
-                for k, v in terms.items():
-                    running[k] = v if k not in running else 0.95 * running[k] + 0.05 * v
+                if torch.isfinite(loss) and torch.isfinite(norm):
+                    optimizer.step()
+                    terms["total"] = float(loss.detach())
+                    for k, v in terms.items():
+                        running[k] = v if k not in running else 0.95 * running[k] + 0.05 * v
+                else:  # skip the update: one bad batch must not poison the weights
+                    skipped += 1
+                    if skipped > MAX_SKIPPED:
+                        raise LowlightError(f"training diverged: {skipped} steps with non-finite loss or "
+                                            f"gradients (last at step {step}); try a lower --lr")
                 bar.update(1)
                 bar.set_postfix({k: f"{v:.4f}" for k, v in running.items()}, refresh=False)
                 if step % 50 == 0 or step == cfg.steps:

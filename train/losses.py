@@ -29,13 +29,18 @@ def color_constancy(enhanced: torch.Tensor) -> torch.Tensor:
 
     With channel means ``m_R, m_G, m_B`` and ``D_pq = (m_p - m_q)^2``, returns
     ``sqrt(D_RG^2 + D_RB^2 + D_GB^2)`` per image (the official ``L_color``).
+    The value is exactly the official one; the gradient is 0 (not NaN) where the
+    three channel means are equal (grey or fully clipped crops), where the
+    official ``pow(., 0.5)`` back-propagates ``0 * inf``.
     """
     mean_rgb = enhanced.mean(dim=(2, 3), keepdim=True)
     mr, mg, mb = torch.split(mean_rgb, 1, dim=1)
     drg = (mr - mg) ** 2
     drb = (mr - mb) ** 2
     dgb = (mb - mg) ** 2
-    return torch.sqrt(drg**2 + drb**2 + dgb**2)
+    k2 = drg**2 + drb**2 + dgb**2
+    positive = k2 > 0
+    return torch.where(positive, torch.sqrt(torch.where(positive, k2, torch.ones_like(k2))), torch.zeros_like(k2))
 
 
 def spatial_consistency(enhanced: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
