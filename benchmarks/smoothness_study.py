@@ -97,7 +97,7 @@ def main() -> None:
     print(json.dumps(summary, indent=1))
     (out / "smoothness_study.json").write_text(json.dumps({"rows": rows, "summary": summary}, indent=1))
     sheet = stack_rows(strips)
-    cv2.imwrite(str(out / "smoothness_study.png"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR))
+    cv2.imwrite(str(out / "smoothness_study.jpg"), cv2.cvtColor(sheet, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 88])
 
 
 if __name__ == "__main__":
