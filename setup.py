@@ -5,7 +5,13 @@ The repository's top-level folders install under one import namespace:
 ``realtime/`` -> ``lowlight.realtime``, ``train/`` -> ``lowlight.train``.
 """
 
-from setuptools import setup
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+try:  # setuptools >= 59 re-exports these; older ones only have distutils'
+    from setuptools.errors import CompileError, LinkError
+except ImportError:  # pragma: no cover
+    from distutils.errors import CompileError, LinkError
 
 PACKAGE_DIRS = {
     "lowlight": "lowlight",
@@ -13,6 +19,31 @@ PACKAGE_DIRS = {
     "lowlight.realtime": "realtime",
     "lowlight.train": "train",
 }
+
+# Optional fused CPU curve kernel (kernels/_fused_cpu.c, loaded with ctypes by
+# lowlight.kernels.fused_cpu). optional=True: without a C compiler the install
+# still succeeds and lowlight falls back to the plain-torch kernel (one warning).
+FUSED_CPU = Extension("lowlight.kernels._fused_cpu", sources=["kernels/_fused_cpu.c"], optional=True)
+
+OPENMP_FLAGS = {"unix": (["-O3", "-fopenmp"], ["-fopenmp"]), "mingw32": (["-O3", "-fopenmp"], ["-fopenmp"]),
+                "msvc": (["/O2", "/openmp"], [])}
+PLAIN_FLAGS = {"unix": ["-O3"], "mingw32": ["-O3"], "msvc": ["/O2"]}
+
+
+class BuildExt(build_ext):
+    """Build the kernel with OpenMP; retry without it (one thread) if the compiler lacks OpenMP."""
+
+    def build_extension(self, ext):
+        kind = self.compiler.compiler_type
+        compile_args, link_args = OPENMP_FLAGS.get(kind, ([], []))
+        ext.extra_compile_args, ext.extra_link_args = list(compile_args), list(link_args)
+        try:
+            super().build_extension(ext)
+        except (CompileError, LinkError):
+            self.warn(f"building {ext.name} with OpenMP failed; retrying single-threaded")
+            ext.extra_compile_args, ext.extra_link_args = list(PLAIN_FLAGS.get(kind, [])), []
+            super().build_extension(ext)
+
 
 setup(
     name="lowlight",
@@ -24,6 +55,8 @@ setup(
     python_requires=">=3.9",
     packages=list(PACKAGE_DIRS),
     package_dir=PACKAGE_DIRS,
+    ext_modules=[FUSED_CPU],
+    cmdclass={"build_ext": BuildExt},
     package_data={"lowlight": ["weights/*.pt", "weights/MODEL_CARD.md", "samples/*.png"]},
     include_package_data=False,
     install_requires=[

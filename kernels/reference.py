@@ -95,3 +95,42 @@ def apply_curves(
         a = maps if channels == 3 else maps[:, 3 * i : 3 * i + 3]
         x = x + a * (x - x * x)
     return x
+
+
+def enhance_frame_reference(
+    frame: torch.Tensor,
+    maps: torch.Tensor,
+    iterations: int = DEFAULT_ITERATIONS,
+    strength: float = 1.0,
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """Reference for :func:`lowlight.kernels.enhance_frame`: uint8 frame in, uint8 frame out.
+
+    Converts to ``dtype`` (float64 by default, the ground truth the fused
+    kernels are tested against; float32 is the plain-torch fallback), runs
+    :func:`apply_curves` and rounds like the fused kernels:
+    ``floor(clamp(x * 255 + 0.5, 0, 255))``. Writes full-resolution float
+    intermediates; slow, obviously correct.
+
+    Args:
+        frame: uint8 tensor ``H x W x 3`` RGB (any strides, any device).
+        maps: float tensor ``3 x h x w`` or ``3k x h x w`` (optionally with a
+            leading batch dimension of 1), alpha convention, values in [-1, 1].
+        iterations: number of curve steps.
+        strength: map multiplier, see :func:`scale_maps`.
+        dtype: float dtype of the computation.
+    Returns:
+        A new contiguous uint8 tensor ``H x W x 3`` on ``frame``'s device.
+
+    Example:
+        >>> f = torch.full((1, 1, 3), 64, dtype=torch.uint8)
+        >>> enhance_frame_reference(f, torch.ones(3, 1, 1), iterations=1)[0, 0].tolist()
+        [112, 112, 112]
+    """
+    if maps.dim() == 4 and maps.shape[0] == 1:
+        maps = maps[0]
+    x = frame.permute(2, 0, 1).unsqueeze(0).to(dtype).div_(255.0)
+    m = maps.unsqueeze(0).to(device=frame.device, dtype=dtype)
+    y = apply_curves(x, m, iterations, strength)
+    y = y[0].permute(1, 2, 0).mul(255.0).add_(0.5).clamp_(0.0, 255.0).floor_()
+    return y.to(torch.uint8).contiguous()

@@ -17,7 +17,7 @@ import torch
 
 from lowlight.cpu import flush_denormals
 from lowlight.errors import LowlightError
-from lowlight.kernels import apply_curves
+from lowlight.kernels import apply_curves, enhance_frame
 from lowlight.models import ZeroDCEPP
 from lowlight.weights import load_model
 
@@ -106,6 +106,14 @@ class Enhancer:
             raise LowlightError(f"expected a uint8 or uint16 frame, got {frame.dtype}")
         if frame.shape[0] == 0 or frame.shape[1] == 0:
             raise LowlightError(f"frame is empty ({frame.shape[0]} x {frame.shape[1]})")
+        if frame.dtype == np.uint8:
+            # Fused path: maps from the network, then one pass over the uint8
+            # frame (upsampling, curve steps and rounding fused; see lowlight.kernels.fused).
+            maps = self.curve_maps(to_tensor(frame))
+            if self.device.type == "cuda":
+                src = torch.from_numpy(np.ascontiguousarray(frame)).to(self.device)
+                return enhance_frame(src, maps[0], self.model.iterations, self.strength).cpu().numpy()
+            return enhance_frame(frame, maps[0], self.model.iterations, self.strength)
         out = self.enhance_tensor(to_tensor(frame))
         return to_array(out.cpu(), frame.dtype)
 

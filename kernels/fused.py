@@ -1,0 +1,169 @@
+"""``enhance_frame``: apply curve maps to a uint8 frame in one fused pass, picking the kernel by device.
+
+* NumPy array or CPU tensor -> the compiled OpenMP kernel
+  (:mod:`lowlight.kernels.fused_cpu`);
+* CUDA tensor -> the Triton kernel (:mod:`lowlight.kernels.fused_triton`).
+
+When the chosen kernel cannot run (library not built, Triton not installed)
+the call falls back to the plain-torch reference in float32
+(:func:`enhance_frame_fallback`) and warns once per backend, naming the
+reason and the fix. The fallback agrees with the fused kernels to within one
+uint8 level but writes full-resolution float intermediates (~10x slower).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import Optional, Union
+
+import numpy as np
+import torch
+
+from . import fused_cpu
+from .errors import KernelUnavailable
+from .reference import DEFAULT_ITERATIONS, enhance_frame_reference
+
+Frame = Union[np.ndarray, torch.Tensor]
+
+_warned: set = set()
+
+
+def _warn_once(backend: str, reason: str) -> None:
+    if backend in _warned:
+        return
+    _warned.add(backend)
+    warnings.warn(f"lowlight.kernels: {backend} fused kernel unavailable ({reason}); "
+                  "using the slower plain-torch path", RuntimeWarning, stacklevel=3)
+
+
+def _is_uint8(a: Frame) -> bool:
+    return a.dtype == torch.uint8 if isinstance(a, torch.Tensor) else a.dtype == np.uint8
+
+
+def _check(frame: Frame, maps: Frame, iterations: int, strength: float) -> None:
+    if frame.ndim != 3 or frame.shape[2] != 3:
+        raise ValueError(f"frame must be H x W x 3 RGB, got shape {tuple(frame.shape)}")
+    if not _is_uint8(frame):
+        raise TypeError(f"frame must be uint8, got {frame.dtype}")
+    if frame.shape[0] == 0 or frame.shape[1] == 0:
+        raise ValueError(f"frame is empty ({frame.shape[0]} x {frame.shape[1]})")
+    if maps.ndim == 4 and maps.shape[0] != 1:
+        raise ValueError(f"maps must be 3k x h x w or 1 x 3k x h x w, got shape {tuple(maps.shape)}")
+    if maps.ndim not in (3, 4):
+        raise ValueError(f"maps must be 3k x h x w or 1 x 3k x h x w, got shape {tuple(maps.shape)}")
+    if int(iterations) != iterations or iterations < 0:
+        raise ValueError(f"iterations must be a non-negative integer, got {iterations}")
+    channels, h, w = maps.shape[-3:]
+    if channels not in (3, 3 * iterations):
+        raise ValueError(f"maps must have 3 or {3 * iterations} channels for {iterations} iterations, got {channels}")
+    if h == 0 or w == 0:
+        raise ValueError(f"maps are empty ({h} x {w})")
+    if not math.isfinite(strength):
+        raise ValueError(f"strength must be finite, got {strength}")
+
+
+def _check_out(out: Frame, frame: Frame) -> None:
+    kind = torch.Tensor if isinstance(frame, torch.Tensor) else np.ndarray
+    if not isinstance(out, kind):
+        raise TypeError(f"out must be a {kind.__module__}.{kind.__name__} like frame, got {type(out).__name__}")
+    if tuple(out.shape) != tuple(frame.shape) or not _is_uint8(out):
+        raise ValueError(f"out must be uint8 {tuple(frame.shape)}, got {out.dtype} {tuple(out.shape)}")
+    if isinstance(out, torch.Tensor) and out.device != frame.device:
+        raise ValueError(f"out is on {out.device}, frame on {frame.device}")
+
+
+def enhance_frame_fallback(frame: Frame, maps: Frame, iterations: int = DEFAULT_ITERATIONS,
+                           strength: float = 1.0, out: Optional[Frame] = None) -> Frame:
+    """Plain-torch float32 path with the :func:`enhance_frame` contract (no validation).
+
+    Used when no fused kernel can run; any device. Returns ``out`` (filled) or
+    a new array/tensor of the frame's kind.
+    """
+    is_np = isinstance(frame, np.ndarray)
+    f = torch.from_numpy(np.ascontiguousarray(frame)) if is_np else frame
+    m = torch.from_numpy(np.asarray(maps)) if isinstance(maps, np.ndarray) else maps
+    y = enhance_frame_reference(f, m, int(iterations), float(strength), dtype=torch.float32)
+    if out is None:
+        return y.numpy() if is_np else y
+    if is_np:
+        np.copyto(out, y.numpy())
+    else:
+        out.copy_(y)
+    return out
+
+
+def _cpu_maps(maps: Frame) -> np.ndarray:
+    """Maps as a C-contiguous float32 NumPy ``3k x h x w`` array (copied only if needed)."""
+    if isinstance(maps, torch.Tensor):
+        maps = maps.detach().to("cpu", torch.float32).contiguous().numpy()
+    maps = np.ascontiguousarray(maps, dtype=np.float32)
+    return maps[0] if maps.ndim == 4 else maps
+
+
+def enhance_frame(frame: Frame, maps: Frame, iterations: int = DEFAULT_ITERATIONS,
+                  strength: float = 1.0, out: Optional[Frame] = None) -> Frame:
+    """Enhance a uint8 RGB frame with curve maps in one fused pass.
+
+    Upsampling of the maps (bilinear, ``align_corners=True``), strength
+    scaling, every curve step, clamping and rounding
+    ``floor(clamp(x * 255 + 0.5, 0, 255))`` happen in one pass over the
+    frame; no full-resolution float image is written to memory.
+    Sign convention and map layouts: :mod:`lowlight.kernels.reference`.
+
+    Args:
+        frame: ``H x W x 3`` uint8 RGB: a NumPy array, or a torch tensor on the
+            CPU or a CUDA device; any strides (non-contiguous views are fine).
+        maps: float ``3 x h x w`` (one map for all iterations, Zero-DCE++) or
+            ``3*iterations x h x w`` (one per iteration, Zero-DCE), optionally
+            ``1 x C x h x w``; alpha in [-1, 1] (values outside are clamped
+            to it by the fused kernels); any resolution (resampled to
+            ``H x W``). A torch tensor or a NumPy array; moved to the frame's
+            device if needed.
+        iterations: curve steps (8 in both papers).
+        strength: map multiplier: ``alpha' = clamp(strength * alpha, -1, 1)``
+            (0 = identity).
+        out: optional ``H x W x 3`` uint8 destination of the frame's kind
+            (and device); may be the frame itself (in-place).
+    Returns:
+        ``out`` if given, else a new contiguous ``H x W x 3`` uint8 array
+        (NumPy frame) or tensor (torch frame, same device).
+
+    Example:
+        >>> f = np.full((2, 3, 3), 64, np.uint8)
+        >>> enhance_frame(f, np.ones((3, 1, 1), np.float32), iterations=1)[0, 0].tolist()
+        [112, 112, 112]
+    """
+    _check(frame, maps, iterations, strength)
+    if out is not None:
+        _check_out(out, frame)
+    iterations, strength = int(iterations), float(strength)
+    if isinstance(frame, torch.Tensor) and frame.device.type == "cuda":
+        from . import fused_triton
+
+        m = maps if isinstance(maps, torch.Tensor) else torch.from_numpy(np.asarray(maps))
+        m = m.to(frame.device, torch.float32)
+        try:
+            return fused_triton.enhance_frame_triton(frame, m, iterations, strength, out)
+        except KernelUnavailable as exc:
+            _warn_once("Triton", str(exc))
+            return enhance_frame_fallback(frame, m, iterations, strength, out)
+    if isinstance(frame, torch.Tensor) and frame.device.type != "cpu":
+        return enhance_frame_fallback(frame, maps, iterations, strength, out)
+
+    is_torch = isinstance(frame, torch.Tensor)
+    f = frame.detach().numpy() if is_torch else frame
+    m = _cpu_maps(maps)
+    if not fused_cpu.available():
+        _warn_once("CPU", fused_cpu.unavailable_reason() or "unknown reason")
+        return enhance_frame_fallback(frame, m, iterations, strength, out)
+    if out is None:
+        o = np.empty(f.shape, np.uint8)
+        result: Frame = torch.from_numpy(o) if is_torch else o
+    else:
+        o = out.detach().numpy() if is_torch else out
+        result = out
+        if np.may_share_memory(f, o):
+            f = f.copy()  # the kernel reads and writes through restrict pointers
+    fused_cpu.enhance_frame_cpu(f, m, iterations, strength, o)
+    return result
