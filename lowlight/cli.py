@@ -19,6 +19,8 @@ from lowlight.errors import LowlightError
 # Subcommand modules, in the order ``lowlight --help`` lists them.
 SUBCOMMANDS = (
     "lowlight.image_command",
+    "lowlight.realtime.video_command",
+    "lowlight.realtime.live_command",
     "lowlight.train.command",
 )
 

@@ -1,0 +1,65 @@
+"""The unit that travels through the real-time pipeline.
+
+A :class:`Frame` is an RGB picture plus the bookkeeping needed to keep order,
+timestamps and latency: its index in the stream, its presentation timestamp
+(``pts``, in units of ``time_base`` seconds) and the monotonic clock reading
+taken when it was captured or decoded (``captured``, seconds from
+:func:`time.monotonic`), so latency is measured from capture to output.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Optional
+
+import numpy as np
+
+
+@dataclass
+class Frame:
+    """One video frame.
+
+    Attributes:
+        image: ``H x W x 3`` uint8 RGB array (the enhanced picture once processed).
+        index: 0-based position in the source stream (decode order = display order).
+        pts: presentation timestamp in ``time_base`` units, or ``None`` if unknown.
+        time_base: seconds per ``pts`` unit (e.g. ``Fraction(1, 12800)``).
+        captured: :func:`time.monotonic` seconds when the frame entered the pipeline.
+        duration: frame duration in ``time_base`` units, if known.
+        rotation: display rotation in degrees (from the container's display matrix), 0 if none.
+        original: the unprocessed ``H x W x 3`` uint8 RGB picture, set by the processor
+            (used by side-by-side display views); ``None`` before processing.
+    """
+
+    image: np.ndarray
+    index: int
+    pts: Optional[int] = None
+    time_base: Optional[Fraction] = None
+    captured: float = field(default_factory=time.monotonic)
+    duration: Optional[int] = None
+    rotation: int = 0
+    original: Optional[np.ndarray] = None
+
+    @property
+    def time(self) -> Optional[float]:
+        """Presentation time in seconds, or ``None`` without ``pts``/``time_base``."""
+        if self.pts is None or self.time_base is None:
+            return None
+        return float(self.pts * self.time_base)
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """``(height, width)`` of the picture."""
+        return int(self.image.shape[0]), int(self.image.shape[1])
+
+
+def check_image(image: np.ndarray, what: str = "frame") -> np.ndarray:
+    """Return ``image`` if it is an ``H x W x 3`` uint8 array, else raise ``ValueError``."""
+    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        desc = f"{getattr(image, 'dtype', type(image).__name__)} {getattr(image, 'shape', '')}"
+        raise ValueError(f"{what} must be an H x W x 3 uint8 RGB array, got {desc}")
+    if image.shape[0] == 0 or image.shape[1] == 0:
+        raise ValueError(f"{what} is empty ({image.shape[0]} x {image.shape[1]})")
+    return image

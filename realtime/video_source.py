@@ -1,0 +1,201 @@
+"""Video files as a pipeline source: PyAV demux + decode in the capture thread.
+
+:class:`VideoFileSource` decodes the first video stream to uint8 RGB frames that
+keep their ``pts``/``time_base``. Packets of audio and subtitle streams are
+demuxed in the same pass and handed, undecoded, to the file sink through
+:attr:`VideoFileSource.passthrough` so they are copied without re-encoding.
+
+Damaged input: packets that fail to decode are skipped and counted
+(:attr:`decode_errors`); a read error ends the stream early
+(:attr:`read_error`). :attr:`lost_frames` combines them with the frame count the
+container states, so the caller can report what was lost.
+"""
+
+from __future__ import annotations
+
+import queue
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterator, Optional
+
+import av
+import numpy as np
+
+from lowlight.errors import InputError
+from lowlight.realtime.frame import Frame
+from lowlight.realtime.sources import Source, StreamInfo
+
+# AVColorSpace -> swscale colorspace (SWS_CS_*) for RGB conversions.
+_SWS_COLORSPACE = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
+
+
+def sws_colorspace(avcol_spc: Optional[int]) -> Optional[int]:
+    """swscale's colorspace constant for an FFmpeg ``AVColorSpace`` value (``None``: swscale's default, BT.601)."""
+    return _SWS_COLORSPACE.get(int(avcol_spc or 0))
+
+
+def first_line(exc: BaseException) -> str:
+    """A short one-line reason for ``exc`` (FFmpeg's message without errno and file name)."""
+    strerror = getattr(exc, "strerror", None)
+    if isinstance(exc, av.error.FFmpegError) and strerror:
+        return str(strerror)
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+@dataclass
+class Passthrough:
+    """Streams copied without re-encoding, and their packets on the way from demuxer to muxer.
+
+    Attributes:
+        streams: the input ``av`` streams (audio, subtitles) to copy.
+        packets: FIFO of ``av.Packet`` in demux order; ``None`` marks the end.
+    """
+
+    streams: list = field(default_factory=list)
+    packets: "queue.Queue" = field(default_factory=queue.Queue)
+
+
+class VideoFileSource(Source):
+    """Decode a video file (anything FFmpeg reads) into RGB frames.
+
+    Args:
+        path: the input file.
+        copy_streams: copy audio and subtitle streams (False: ``--no-audio``).
+
+    Attributes:
+        passthrough: :class:`Passthrough` for the file sink.
+        decoded: frames decoded so far.
+        decode_errors: video packets that could not be decoded.
+        read_error: message of the error that ended demuxing early, or ``None``.
+    """
+
+    def __init__(self, path, copy_streams: bool = True) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.copy_streams = copy_streams
+        self.container = None
+        self.passthrough = Passthrough()
+        self.info: Optional[StreamInfo] = None
+        self.decoded = 0
+        self.decode_errors = 0
+        self.read_error: Optional[str] = None
+
+    def open(self) -> StreamInfo:
+        path = self.path
+        if not path.exists():
+            raise InputError(f"{path}: no such file")
+        if path.is_dir():
+            raise InputError(f"{path}: is a folder, expected a video file")
+        try:
+            self.container = av.open(str(path), "r")
+        except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
+            raise InputError(f"{path}: cannot open as a video ({first_line(exc)})") from None
+        c = self.container
+        if not c.streams.video:
+            kinds = ", ".join(sorted({s.type for s in c.streams})) or "no streams"
+            c.close()
+            self.container = None
+            raise InputError(f"{path}: has no video stream ({kinds})")
+        # the first real video stream (skip cover art: attached pictures)
+        videos = [s for s in c.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
+        vs = (videos or list(c.streams.video))[0]
+        cc = vs.codec_context
+        if not cc.width or not cc.height:
+            c.close()
+            self.container = None
+            raise InputError(f"{path}: video stream has no picture size (unsupported or damaged file)")
+        vs.thread_type = "AUTO"
+        self.video = vs
+        if self.copy_streams:
+            self.passthrough.streams = [s for s in c.streams if s.type in ("audio", "subtitle")]
+        rate = vs.average_rate or vs.guessed_rate or vs.base_rate
+        rotation = 0
+        tag = vs.metadata.get("rotate")
+        if tag:
+            try:
+                rotation = int(float(tag))
+            except ValueError:
+                pass
+        self.info = StreamInfo(
+            width=cc.width, height=cc.height, rate=Fraction(rate) if rate else None,
+            time_base=vs.time_base, frames=int(vs.frames) or None,
+            sample_aspect_ratio=cc.sample_aspect_ratio or vs.sample_aspect_ratio,
+            color_range=cc.color_range, colorspace=cc.colorspace, color_primaries=cc.color_primaries,
+            color_trc=cc.color_trc, name=str(path), extra={"rotation": rotation, "codec": cc.name},
+        )
+        return self.info
+
+    @property
+    def lost_frames(self) -> int:
+        """Frames known to be lost: undecodable packets, or fewer frames than the container states."""
+        expected = self.info.frames if self.info else None
+        short = max(0, expected - self.decoded) if expected else 0
+        return max(self.decode_errors, short)
+
+    @property
+    def damaged(self) -> bool:
+        """True if frames were lost or the file ended with a read error."""
+        return self.lost_frames > 0 or self.read_error is not None
+
+    def _to_rgb(self, f) -> np.ndarray:
+        return f.to_ndarray(format="rgb24", src_colorspace=sws_colorspace(f.colorspace),
+                            src_color_range=f.color_range or None)
+
+    def frames(self) -> Iterator[Frame]:
+        vs = self.video
+        tb = vs.time_base
+        step = 1
+        if self.info.rate and tb:
+            step = max(1, round(1 / (self.info.rate * tb)))
+        packets = self.container.demux(vs, *self.passthrough.streams)
+        last_pts: Optional[int] = None
+        rotation: Optional[int] = None
+        pending = self.passthrough.packets
+        try:
+            flushed = False
+            while not self.stopped:
+                try:
+                    packet = next(packets)
+                except StopIteration:
+                    flushed = True
+                    break
+                except (av.error.FFmpegError, OSError) as exc:
+                    self.read_error = first_line(exc)
+                    break
+                if packet.stream.index != vs.index:
+                    if packet.size or packet.dts is not None:
+                        pending.put(packet)
+                    continue
+                try:
+                    decoded = packet.decode()
+                except (av.error.FFmpegError, ValueError):
+                    self.decode_errors += 1
+                    continue
+                for f in decoded:
+                    if rotation is None:
+                        rotation = int(getattr(f, "rotation", 0) or 0) or self.info.extra.get("rotation", 0)
+                    pts = f.pts
+                    if pts is None:
+                        pts = 0 if last_pts is None else last_pts + step
+                    last_pts = pts
+                    self.decoded += 1
+                    yield Frame(self._to_rgb(f), self.decoded - 1, pts=pts, time_base=tb, rotation=rotation)
+            if not flushed and not self.stopped:  # ended by a read error: drain the decoder
+                try:
+                    for f in vs.decode(None):
+                        pts = f.pts if f.pts is not None else (0 if last_pts is None else last_pts + step)
+                        last_pts = pts
+                        self.decoded += 1
+                        yield Frame(self._to_rgb(f), self.decoded - 1, pts=pts, time_base=tb,
+                                    rotation=rotation or 0)
+                except (av.error.FFmpegError, ValueError):
+                    pass
+        finally:
+            pending.put(None)
+
+    def close(self) -> None:
+        if self.container is not None:
+            self.container.close()
+            self.container = None

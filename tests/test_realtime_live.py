@@ -1,0 +1,190 @@
+"""`lowlight live`: a file played as a camera, recording, errors, and a real window under Xvfb."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lowlight.cli import main
+from lowlight.realtime.display_sink import compose_view
+
+from realtime_clips import brightening_weights, dark_frames, leftovers, lowlight_threads, make_clip, read_video
+
+
+@pytest.fixture(scope="module")
+def weights(tmp_path_factory) -> Path:
+    return brightening_weights(tmp_path_factory.mktemp("w") / "bright.pt")
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory) -> Path:
+    return make_clip(tmp_path_factory.mktemp("clip") / "cam.mp4", dark_frames(20, 96, 72), fps=30, audio=False)
+
+
+def live(*args) -> int:
+    return main(["live", *map(str, args)])
+
+
+def test_file_source_no_display_max_frames_and_record(tmp_path, clip, weights, capsys):
+    rec = tmp_path / "rec.mp4"
+    assert live("--source", clip, "--no-display", "--max-frames", 12, "--record", rec, "--weights", weights) == 0
+    err = capsys.readouterr().err
+    assert "captured 12" in err and "fps" in err and "latency" in err
+    out = int(err.split(" frames in ")[0].rsplit(" ", 1)[-1])
+    dropped = int(err.split("dropped ")[-1].split(",")[0])
+    assert out + dropped == 12 and out >= 1
+    got = read_video(rec)
+    assert len(got["frames"]) == out
+    assert np.mean([f.mean() for f in got["frames"]]) > np.mean([f.mean() for f in dark_frames(20, 96, 72)]) + 20
+    assert all(b > a for a, b in zip(got["pts"], got["pts"][1:]))
+    assert leftovers(tmp_path) == [] and not lowlight_threads()
+
+
+def test_missing_camera_fails_fast_with_one_line(weights, capsys):
+    for source in ("/dev/video99", "9"):
+        t0 = time.monotonic()
+        assert live("--source", source, "--no-display", "--weights", weights) == 1
+        assert time.monotonic() - t0 < 5.0
+        err = capsys.readouterr().err.strip()
+        assert len(err.splitlines()) == 1 and ("camera" in err or "video99" in err), err
+
+
+def test_missing_file_source(tmp_path, weights, capsys):
+    assert live("--source", tmp_path / "nope.mp4", "--no-display", "--weights", weights) == 1
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_window_needs_a_display(clip, weights, capsys, monkeypatch):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert live("--source", clip, "--weights", weights) == 1
+    assert "--no-display" in capsys.readouterr().err
+
+
+def test_views():
+    a, b = np.zeros((4, 6, 3), np.uint8), np.full((4, 6, 3), 200, np.uint8)
+    assert compose_view(a, b, "enhanced") is b
+    assert compose_view(a, b, "side by side").shape == (4, 12, 3)
+    split = compose_view(a, b, "split")
+    assert split[:, 0].max() == 0 and split[:, -1].min() == 200
+
+
+# --- a real window under Xvfb ------------------------------------------------------------------
+
+def read_xwd(data: bytes) -> np.ndarray:
+    """Decode a TrueColor ZPixmap XWD screenshot (what ``xwd -root`` writes; 24 or 32 bits per pixel) to RGB."""
+    h = np.frombuffer(data[:100], ">u4")
+    header_size, width, height = int(h[0]), int(h[4]), int(h[5])
+    byte_order, bpp, bpl, ncolors = int(h[7]), int(h[11]), int(h[12]), int(h[19])
+    masks = [int(h[14]), int(h[15]), int(h[16])]
+    if bpp not in (24, 32):
+        raise ValueError(f"unsupported XWD pixel size {bpp}")
+    start = header_size + 12 * ncolors
+    rows = np.frombuffer(data[start:start + bpl * height], np.uint8).reshape(height, bpl)
+    nbytes = bpp // 8
+    b = rows[:, : width * nbytes].reshape(height, width, nbytes).astype(np.uint32)
+    order = range(nbytes) if byte_order == 0 else reversed(range(nbytes))  # 0 = least significant byte first
+    px = np.zeros((height, width), np.uint32)
+    for k, i in enumerate(order):
+        px |= b[..., i] << (8 * k)
+    chans = []
+    for m in masks:
+        shift = (m & -m).bit_length() - 1
+        chans.append(((px & m) >> shift).astype(np.uint8))
+    return np.dstack(chans)
+
+
+@pytest.fixture
+def xvfb():
+    exe, xwd = shutil.which("Xvfb"), shutil.which("xwd")
+    if not exe or not xwd:
+        pytest.skip("Xvfb/xwd not installed (apt-get install xvfb x11-apps)")
+    for n in range(91, 120):
+        if not os.path.exists(f"/tmp/.X{n}-lock") and not os.path.exists(f"/tmp/.X11-unix/X{n}"):
+            break
+    else:
+        pytest.skip("no free X display number")
+    proc = subprocess.Popen([exe, f":{n}", "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 10
+    while not os.path.exists(f"/tmp/.X11-unix/X{n}"):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            pytest.skip("Xvfb did not start")
+        time.sleep(0.05)
+    try:
+        yield f":{n}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def screenshot(display: str):
+    """The lit part of the screen (the window; the root is black), or ``None``."""
+    shot = subprocess.run(["xwd", "-root", "-silent", "-display", display], capture_output=True, timeout=10)
+    if shot.returncode != 0:
+        return None
+    img = read_xwd(shot.stdout)
+    lit = np.argwhere(img.max(axis=2) > 0)
+    if len(lit) == 0:
+        return None
+    (y0, x0), (y1, x1) = lit.min(axis=0), lit.max(axis=0)
+    return img[y0:y1 + 1, x0:x1 + 1]
+
+
+def wait_for(display: str, shape: tuple, proc, timeout: float = 30.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and proc.poll() is None:
+        img = screenshot(display)
+        if img is not None and img.shape[:2] == shape:
+            return img
+        time.sleep(0.2)
+    return None
+
+
+def test_window_shows_an_enhanced_picture_and_keys_work(tmp_path, weights, xvfb):
+    """A real window: enhanced picture with the overlay; v = side by side, e = enhancement off, q = quit."""
+    frames = dark_frames(450, 160, 120)  # 15 s at 30 fps: long enough for the key presses
+    clip = make_clip(tmp_path / "win.mp4", frames, fps=30, audio=False)
+    dark = np.mean([f[40:].mean() for f in frames[:30]])
+    env = dict(os.environ, DISPLAY=xvfb, QT_LOGGING_RULES="*=false")
+    cmd = [sys.executable, "-m", "lowlight", "live", "--source", str(clip), "--weights", str(weights)]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        img = wait_for(xvfb, (120, 160), proc)
+        assert img is not None, f"no 160x120 window appeared (rc={proc.poll()})"
+        assert img[40:].mean() > dark + 25  # below the fps/latency overlay: enhanced
+        assert img[:40].max() == 255  # the overlay text is drawn
+        xdotool = shutil.which("xdotool")
+        if xdotool:
+            wid = subprocess.run([xdotool, "search", "--name", "lowlight live"], env=env, capture_output=True,
+                                 text=True).stdout.split()[-1]
+
+            def press(key: str) -> None:
+                subprocess.run([xdotool, "windowfocus", "--sync", wid, "key", key], env=env, check=True, timeout=10)
+
+            press("v")
+            img = wait_for(xvfb, (120, 320), proc, 10)
+            assert img is not None, "v did not switch to side by side"
+            assert img[40:, 160:].mean() > img[40:, :160].mean() + 25  # original left, enhanced right
+            press("e")
+            img = wait_for(xvfb, (120, 160), proc, 10)
+            assert img is not None and img[40:].mean() < dark + 10, "e did not turn enhancement off"
+            press("q")
+            proc.wait(15)
+            assert proc.returncode == 0, proc.stderr.read().decode()[-500:]
+    finally:
+        if proc.poll() is None:
+            proc.terminate()
+            proc.wait(20)
