@@ -57,7 +57,7 @@ setup(
     package_dir=PACKAGE_DIRS,
     ext_modules=[FUSED_CPU],
     cmdclass={"build_ext": BuildExt},
-    package_data={"lowlight": ["weights/*.pt", "weights/MODEL_CARD.md", "samples/*.png"]},
+    package_data={"lowlight": ["weights/*.pt", "weights/MODEL_CARD.md", "samples/*.png", "samples/*.mp4"]},
     include_package_data=False,
     install_requires=[
         "torch>=2.1",

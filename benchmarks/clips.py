@@ -23,11 +23,14 @@ def dark_scene(width: int, height: int) -> np.ndarray:
 
 
 def make_clip(path: Path, width: int, height: int, frames: int, fps: int = 30, audio: bool = True,
-              crf: int = 18) -> Path:
-    """Write an H.264 (+ AAC) clip of a dark scene panning slowly, with sensor-like noise."""
+              crf: int = 18, scene: np.ndarray | None = None) -> Path:
+    """Write an H.264 (+ AAC) clip of a dark scene panning slowly, with sensor-like noise.
+
+    ``scene``: float32 RGB picture at least ``width x height`` to pan over (default :func:`dark_scene`).
+    """
     import av
 
-    scene = dark_scene(width, height)
+    scene = dark_scene(width, height) if scene is None else scene
     rng = np.random.default_rng(0)
     dx, dy = scene.shape[1] - width, scene.shape[0] - height
     with av.open(str(path), "w") as c:

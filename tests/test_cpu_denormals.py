@@ -55,3 +55,15 @@ def test_no_subnormal_activations_on_a_dark_photo(reference):
     out = enh.enhance(np.ascontiguousarray(img))
     assert len(counts) == 7 and sum(counts) == 0
     assert out.mean() > img.mean()
+
+
+def test_subnormal_weights_are_flushed_at_load(reference):
+    """The official checkpoints carry thousands of subnormal weights; load_model removes them."""
+    from lowlight import load_model
+
+    for file, at_least in (("zero_dce.pth", 19_000), ("zero_dce_pp.pth", 600)):
+        raw = torch.load(reference / "weights" / file, map_location="cpu", weights_only=True)
+        subnormal = sum(int(((v.abs() < TINY) & (v != 0)).sum()) for v in raw.values())
+        assert subnormal >= at_least
+        model = load_model(reference / "weights" / file)
+        assert all(not bool(((p.abs() < TINY) & (p != 0)).any()) for p in model.parameters())
