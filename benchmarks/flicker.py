@@ -27,6 +27,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from lowlight.realtime.flicker import flicker, jittered
+
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference"
 
@@ -36,20 +38,6 @@ def load(path: Path, size: tuple[int, int]) -> np.ndarray:
     if bgr is None:
         raise SystemExit(f"cannot read {path}")
     return cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), size, interpolation=cv2.INTER_AREA).astype(np.float32)
-
-
-def jittered(base: np.ndarray, n: int, rng, sigma: float, jitter: float = 0.05) -> list[np.ndarray]:
-    return [np.clip(base * (1 + rng.uniform(-jitter, jitter)) + rng.normal(0, sigma, base.shape), 0, 255)
-            .astype(np.uint8) for _ in range(n)]
-
-
-def flicker(frames: list[np.ndarray]) -> dict:
-    o = np.asarray(frames, dtype=np.float32)
-    n, h, w, _ = o.shape
-    blocks = o[:, : h // 8 * 8, : w // 8 * 8].reshape(n, h // 8, 8, w // 8, 8, 3).mean(axis=(2, 4))
-    return {"mean": float(np.abs(np.diff(o.mean(axis=(1, 2, 3)))).mean()),
-            "local": float(np.abs(np.diff(blocks, axis=0)).mean()),
-            "pixel": float(np.abs(np.diff(o, axis=0)).mean())}
 
 
 def main() -> None:

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from lowlight.realtime import FrameProcessor, SceneCutDetector, TemporalSmoother
+from lowlight.realtime.flicker import flicker, jittered
 
 from realtime_clips import brightening_weights
 
@@ -91,22 +92,6 @@ def load_scene(reference, name: str) -> np.ndarray:
 
     img = np.asarray(Image.open(reference / "images" / "real" / name).convert("RGB"))
     return cv2.resize(img, (W, H), interpolation=cv2.INTER_AREA).astype(np.float32)
-
-
-def jittered(base: np.ndarray, n: int, rng, sigma: float = 1.0, jitter: float = 0.05) -> list[np.ndarray]:
-    """``n`` frames of a static scene with per-frame Gaussian noise and +-jitter exposure changes."""
-    return [np.clip(base * (1 + rng.uniform(-jitter, jitter)) + rng.normal(0, sigma, base.shape), 0, 255)
-            .astype(np.uint8) for _ in range(n)]
-
-
-def flicker(frames: list[np.ndarray]) -> dict:
-    """Mean absolute frame-to-frame change of: the mean brightness, 8x8-block means, and single pixels."""
-    o = np.asarray(frames, dtype=np.float64)
-    n, h, w, _ = o.shape
-    blocks = o[:, : h // 8 * 8, : w // 8 * 8].reshape(n, h // 8, 8, w // 8, 8, 3).mean(axis=(2, 4))
-    return {"mean": float(np.abs(np.diff(o.mean(axis=(1, 2, 3)))).mean()),
-            "local": float(np.abs(np.diff(blocks, axis=0)).mean()),
-            "pixel": float(np.abs(np.diff(o, axis=0)).mean())}
 
 
 def run(processor: FrameProcessor, frames: list[np.ndarray]) -> list[np.ndarray]:
