@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from lowlight.cpu import flush_denormals
+from lowlight.enhancer import to_tensor
 from lowlight.models import estimation_size
 
 # Longest side of the analysis copy when the model itself needs no small copy (Zero-DCE).
@@ -31,9 +32,7 @@ def to_input(image: np.ndarray, device: torch.device) -> torch.Tensor:
     oneDNN's depthwise convolutions run 3-4x faster on it than on NCHW on the
     CPU, with the same results up to float rounding (~2e-7).
     """
-    t = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1).unsqueeze(0)
-    t = t.to(device=device, dtype=torch.float32).div_(255.0)
-    return t.contiguous(memory_format=torch.channels_last)
+    return to_tensor(image).to(device).contiguous(memory_format=torch.channels_last)
 
 
 def area_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
