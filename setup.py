@@ -15,6 +15,7 @@ except ImportError:  # pragma: no cover
 
 PACKAGE_DIRS = {
     "lowlight": "lowlight",
+    "lowlight.backends": "lowlight/backends",
     "lowlight.kernels": "kernels",
     "lowlight.realtime": "realtime",
     "lowlight.train": "train",
@@ -66,11 +67,15 @@ setup(
         "av>=12",
         "pillow>=9",
         "tqdm>=4.60",
+        # the default CPU curve-estimation backend (3-5x eager torch here; benchmarks/RESULTS.md)
+        "onnxruntime>=1.16",
+        "onnx>=1.14",
     ],
     extras_require={
-        "test": ["pytest>=7", "build", "scikit-image>=0.21"],
+        "test": ["pytest>=7", "build", "scikit-image>=0.21", "matplotlib>=3.5"],
         "train": ["scikit-image>=0.21"],
         "tensorrt": ["torch-tensorrt>=2.1"],
+        "bench": ["matplotlib>=3.5"],
     },
     entry_points={"console_scripts": ["lowlight = lowlight.cli:main"]},
 )

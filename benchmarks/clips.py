@@ -1,60 +1,25 @@
-"""Benchmark clips generated on the fly: a dark real scene (reference photo) with a slow pan and noise."""
+"""Benchmark clips: :mod:`lowlight.realtime.synthetic` panning over the shared reference photo when present."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-import cv2
 import numpy as np
+
+from lowlight.realtime.synthetic import dark_scene as _dark_scene
+from lowlight.realtime.synthetic import make_clip as _make_clip
 
 REPO = Path(__file__).resolve().parents[1]
 PHOTO = REPO.parent / "shared" / "reference" / "images" / "real" / "11_0_.png"
 
 
 def dark_scene(width: int, height: int) -> np.ndarray:
-    """A dark RGB picture a bit larger than ``width x height`` (room to pan)."""
-    W, H = int(width * 1.1), int(height * 1.1)
-    bgr = cv2.imread(str(PHOTO)) if PHOTO.exists() else None
-    if bgr is None:
-        x = np.linspace(0, 1, W)[None, :, None]
-        y = np.linspace(0, 1, H)[:, None, None]
-        return (8 + 40 * x * y * np.array([1.0, 0.8, 0.6])).astype(np.float32)
-    return cv2.resize(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), (W, H), interpolation=cv2.INTER_CUBIC).astype(np.float32)
+    """A dark RGB picture a bit larger than ``width x height``: the reference photo, else the bundled sample."""
+    return _dark_scene(width, height, PHOTO if PHOTO.exists() else None)
 
 
 def make_clip(path: Path, width: int, height: int, frames: int, fps: int = 30, audio: bool = True,
               crf: int = 18, scene: np.ndarray | None = None) -> Path:
-    """Write an H.264 (+ AAC) clip of a dark scene panning slowly, with sensor-like noise.
-
-    ``scene``: float32 RGB picture at least ``width x height`` to pan over (default :func:`dark_scene`).
-    """
-    import av
-
-    scene = dark_scene(width, height) if scene is None else scene
-    rng = np.random.default_rng(0)
-    dx, dy = scene.shape[1] - width, scene.shape[0] - height
-    with av.open(str(path), "w") as c:
-        v = c.add_stream("libx264", rate=fps, options={"preset": "veryfast", "crf": str(crf)})
-        v.width, v.height, v.pix_fmt = width, height, "yuv420p"
-        a = None
-        if audio:
-            a = c.add_stream("aac", rate=48000)
-            a.layout = "stereo"
-        for i in range(frames):
-            t = i / max(1, frames - 1)
-            x0, y0 = int(dx * t), int(dy * (1 - t) / 2)
-            img = scene[y0:y0 + height, x0:x0 + width] + rng.normal(0, 2, (height, width, 3))
-            f = av.VideoFrame.from_ndarray(np.clip(img, 0, 255).astype(np.uint8), format="rgb24")
-            f.pts = i
-            c.mux(v.encode(f))
-        c.mux(v.encode(None))
-        if a is not None:
-            n, t = int(frames / fps * 48000), 0
-            while t < n:
-                wave = (0.1 * np.sin(2 * np.pi * 440 * (t + np.arange(1024)) / 48000)).astype(np.float32)
-                af = av.AudioFrame.from_ndarray(np.stack([wave, wave]), format="fltp", layout="stereo")
-                af.sample_rate, af.pts = 48000, t
-                t += 1024
-                c.mux(a.encode(af))
-            c.mux(a.encode(None))
-    return path
+    """:func:`lowlight.realtime.synthetic.make_clip` over :func:`dark_scene` by default."""
+    return _make_clip(path, width, height, frames, fps=fps, audio=audio, crf=crf,
+                      scene=dark_scene(width, height) if scene is None else scene)

@@ -21,6 +21,8 @@ SUBCOMMANDS = (
     "lowlight.image_command",
     "lowlight.realtime.video_command",
     "lowlight.realtime.live_command",
+    "lowlight.realtime.bench_command",
+    "lowlight.batch.command",
     "lowlight.train.command",
 )
 

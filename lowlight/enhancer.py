@@ -15,21 +15,16 @@ from typing import Optional, Union
 import numpy as np
 import torch
 
+from lowlight.backends import create_backend
 from lowlight.cpu import flush_denormals
 from lowlight.errors import LowlightError
+from lowlight.estimation import estimation_tensor, to_tensor
 from lowlight.kernels import apply_curves, enhance_frame
 from lowlight.models import ZeroDCEPP
 from lowlight.weights import load_model
 
 DEFAULT_MODEL = "zero-dce++"
 DEFAULT_LONGEST_SIDE = 256
-
-
-def to_tensor(frame: np.ndarray) -> torch.Tensor:
-    """``H x W x 3`` uint8 or uint16 RGB -> float32 ``1 x 3 x H x W`` in [0, 1]."""
-    scale = 255.0 if frame.dtype == np.uint8 else 65535.0
-    t = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1).unsqueeze(0)
-    return t.to(torch.float32).div_(scale)
 
 
 def to_array(x: torch.Tensor, dtype: np.dtype) -> np.ndarray:
@@ -54,11 +49,19 @@ class Enhancer:
         longest_side: Zero-DCE++ estimation size (longest side in pixels);
             ``None`` with ``scale_factor=None`` estimates at full resolution.
         scale_factor: official integer Zero-DCE++ downscale (overrides ``longest_side``).
+        backend: curve-estimation engine, see :mod:`lowlight.backends` (``auto``, ``torch``,
+            ``compile``, ``onnxruntime``, ``tensorrt``); ``auto`` picks the fastest available here.
+        threads: CPU threads for backends with their own thread pool (``None``: torch's count).
+
+    Attributes:
+        model: the loaded network (its ``net`` is the reference implementation).
+        backend: the :class:`lowlight.backends.CurveBackend` that runs it.
     """
 
     def __init__(self, model: Union[str, os.PathLike] = DEFAULT_MODEL, device: str = "cpu",
                  weights: Optional[Union[str, os.PathLike]] = None, strength: float = 1.0,
-                 longest_side: Optional[int] = DEFAULT_LONGEST_SIDE, scale_factor: Optional[int] = None) -> None:
+                 longest_side: Optional[int] = DEFAULT_LONGEST_SIDE, scale_factor: Optional[int] = None,
+                 backend: str = "auto", threads: Optional[int] = None) -> None:
         if strength < 0:
             raise LowlightError(f"--strength must be >= 0, got {strength}")
         if scale_factor is not None:
@@ -68,6 +71,7 @@ class Enhancer:
         self.device = torch.device(device)
         self.model.to(self.device)
         self.strength = float(strength)
+        self.backend = create_backend(backend, self.model, self.device, threads=threads)
 
     @property
     def name(self) -> str:
@@ -75,20 +79,31 @@ class Enhancer:
 
     @torch.inference_mode()
     def curve_maps(self, x: torch.Tensor) -> torch.Tensor:
-        """Alpha maps for ``x`` (float ``N x 3 x H x W`` in [0, 1]).
+        """Alpha maps for ``x`` (float ``N x 3 x H x W`` in [0, 1]), resized by the model's own
+        (antialiased bilinear) filter; for NumPy frames use :meth:`frame_maps`.
 
         Returns ``N x 3 x h x w`` (Zero-DCE++, estimation size) or
         ``N x 24 x H x W`` (Zero-DCE), in [-1, 1], strength not applied.
         """
         with flush_denormals():
-            return self.model(x.to(self.device))
+            return self.backend(self.model.estimation_input(x.to(self.device)))
+
+    @torch.inference_mode()
+    def frame_maps(self, frame: np.ndarray) -> torch.Tensor:
+        """Alpha maps for one ``H x W x 3`` uint8/uint16 RGB frame, estimated on the copy
+        :func:`lowlight.estimation.estimation_tensor` makes (the same for every command).
+
+        Returns float32 ``1 x 3 x h x w`` (Zero-DCE++) or ``1 x 24 x H x W`` (Zero-DCE) in [-1, 1]
+        on :attr:`device`, strength not applied.
+        """
+        return self.backend(estimation_tensor(self.model, frame).to(self.device))
 
     @torch.inference_mode()
     def enhance_tensor(self, x: torch.Tensor) -> torch.Tensor:
         """Enhance float ``N x 3 x H x W`` in [0, 1]; returns the same shape in [0, 1]."""
         x = x.to(self.device)
+        maps = self.curve_maps(x)
         with flush_denormals():
-            maps = self.model(x)
             return apply_curves(x, maps, self.model.iterations, self.strength)
 
     def enhance(self, frame: np.ndarray) -> np.ndarray:
@@ -109,19 +124,23 @@ class Enhancer:
         if frame.dtype == np.uint8:
             # Fused path: maps from the network, then one pass over the uint8
             # frame (upsampling, curve steps and rounding fused; see lowlight.kernels.fused).
-            maps = self.curve_maps(to_tensor(frame))
+            maps = self.frame_maps(frame)
             if self.device.type == "cuda":
                 src = torch.from_numpy(np.ascontiguousarray(frame)).to(self.device)
                 return enhance_frame(src, maps[0], self.model.iterations, self.strength).cpu().numpy()
             return enhance_frame(frame, maps[0], self.model.iterations, self.strength)
-        out = self.enhance_tensor(to_tensor(frame))
+        x = to_tensor(frame).to(self.device)
+        maps = self.frame_maps(frame)
+        with torch.inference_mode(), flush_denormals():
+            out = apply_curves(x, maps, self.model.iterations, self.strength)
         return to_array(out.cpu(), frame.dtype)
 
     def __repr__(self) -> str:
         extra = ""
         if isinstance(self.model, ZeroDCEPP):
             extra = f", scale_factor={self.model.scale_factor}, longest_side={self.model.longest_side}"
-        return f"Enhancer({self.name!r}, device={str(self.device)!r}, strength={self.strength}{extra})"
+        return (f"Enhancer({self.name!r}, device={str(self.device)!r}, backend={self.backend.name!r}, "
+                f"strength={self.strength}{extra})")
 
 
 def enhance_image(frame: np.ndarray, model: str = DEFAULT_MODEL, strength: float = 1.0) -> np.ndarray:

@@ -1,9 +1,9 @@
 """Apply curve maps to a uint8 frame: the fused kernel when available, else plain torch.
 
 :func:`apply_maps` is the one place the pipeline turns (frame, maps) into an
-enhanced frame. ``backend="auto"`` uses :func:`lowlight.kernels.enhance_frame`
+enhanced frame. ``kernel="fused"`` uses :func:`lowlight.kernels.enhance_frame`
 (fused, no full-resolution float intermediates) when the installed kernels
-provide it; ``backend="torch"`` (or an older install) uses the reference
+provide it; ``kernel="reference"`` (or an older install) uses the reference
 :func:`lowlight.kernels.apply_curves` and rounds like the kernels:
 ``floor(clamp(x * 255 + 0.5, 0, 255))``.
 """
@@ -17,7 +17,7 @@ import torch
 
 from lowlight import kernels
 
-BACKENDS = ("auto", "torch")
+KERNELS = ("fused", "reference")
 
 
 def fused_available() -> bool:
@@ -39,7 +39,7 @@ def apply_maps_torch(frame: np.ndarray, maps: torch.Tensor, iterations: int, str
 
 
 def apply_maps(frame: np.ndarray, maps: torch.Tensor, iterations: int = 8, strength: float = 1.0,
-               out: Optional[np.ndarray] = None, backend: str = "auto") -> np.ndarray:
+               out: Optional[np.ndarray] = None, kernel: str = "fused") -> np.ndarray:
     """Enhance ``frame`` with ``maps``.
 
     Args:
@@ -50,13 +50,13 @@ def apply_maps(frame: np.ndarray, maps: torch.Tensor, iterations: int = 8, stren
         iterations: curve steps.
         strength: map multiplier (0 = identity).
         out: optional ``H x W x 3`` uint8 destination.
-        backend: ``"auto"`` (fused kernel if present) or ``"torch"`` (reference).
+        kernel: ``"fused"`` (fused kernel if present) or ``"reference"`` (plain torch).
     Returns:
         ``H x W x 3`` uint8 RGB (``out`` when given).
     """
-    if backend not in BACKENDS:
-        raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-    if backend == "auto" and fused_available():
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+    if kernel == "fused" and fused_available():
         m = maps[0] if maps.dim() == 4 else maps
         return kernels.enhance_frame(frame, m, iterations=iterations, strength=strength, out=out)
     return apply_maps_torch(frame, maps, iterations, strength, out)

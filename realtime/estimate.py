@@ -1,58 +1,27 @@
 """Curve-map estimation for one uint8 frame (the DCE-Net step of the pipeline).
 
-Zero-DCE++ estimates on a small copy of the frame: the uint8 frame is
-downscaled with ``cv2.resize(..., INTER_AREA)`` (an area average, which also
-averages away sensor noise) to
-:func:`lowlight.models.estimation_size`, converted to float ``1 x 3 x h x w``
-in [0, 1] and run through ``model.net``. Zero-DCE runs at full resolution and
-returns 24 maps. Either way the small copy (``small``) is kept: the temporal
-smoother uses it to detect scene cuts and exposure changes.
+The estimation input is made by core (:mod:`lowlight.estimation`), exactly as
+for still images: Zero-DCE++ area-averages the uint8 frame to its estimation
+size, Zero-DCE uses the full frame, the official ``scale_factor`` uses the
+model's bilinear resize. The maps come from the enhancer's backend
+(:mod:`lowlight.backends`: eager torch, ``torch.compile``, ONNX Runtime or
+TensorRT). The small uint8 copy (``small``) is kept: the temporal smoother uses
+it to detect scene cuts and exposure changes.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-import cv2
 import numpy as np
 import torch
 
-from lowlight.cpu import flush_denormals
-from lowlight.enhancer import to_tensor
+from lowlight.backends import CurveBackend, TorchBackend
+from lowlight.estimation import area_resize, estimation_tensor, uses_official_resize
 from lowlight.models import estimation_size
 
-# Longest side of the analysis copy when the model itself needs no small copy (Zero-DCE).
+# Longest side of the analysis copy when the model's estimation input is not a small uint8 copy.
 ANALYSIS_SIDE = 256
-
-
-def to_input(image: np.ndarray, device: torch.device) -> torch.Tensor:
-    """uint8 ``H x W x 3`` RGB -> float32 ``1 x 3 x H x W`` in [0, 1] on ``device``.
-
-    The tensor is in channels-last memory order (the HWC layout of the frame):
-    oneDNN's depthwise convolutions run 3-4x faster on it than on NCHW on the
-    CPU, with the same results up to float rounding (~2e-7).
-    """
-    return to_tensor(image).to(device).contiguous(memory_format=torch.channels_last)
-
-
-def area_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Area-average ``image`` (``H x W x C`` uint8) to ``size = (h, w)``; returns ``image`` if unchanged.
-
-    Large reductions go in two ``INTER_AREA`` steps, first by the largest whole
-    factor (OpenCV's fast integer path: 1080p -> 240x135 takes ~2 ms instead of
-    ~9 ms for a direct 7.5x), then by the remaining factor (< 2). The result is
-    still an area average of the frame, with slightly different edge weights.
-    """
-    h, w = size
-    H, W = image.shape[:2]
-    if (h, w) == (H, W):
-        return image
-    k = min(H // h, W // w)
-    if k >= 2 and (H % k or W % k or (H // k, W // k) != (h, w)):
-        image = cv2.resize(image, (W // k, H // k), interpolation=cv2.INTER_AREA)
-        if image.shape[:2] == (h, w):
-            return image
-    return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
 
 
 def probe(image: np.ndarray, side: int = 256) -> np.ndarray:
@@ -63,32 +32,43 @@ def probe(image: np.ndarray, side: int = 256) -> np.ndarray:
 
 
 class CurveEstimator:
-    """Run an Enhancer's model on uint8 frames.
+    """Run an Enhancer's backend on uint8 frames.
 
     Args:
         model: a :class:`lowlight.models.ZeroDCE` or :class:`~lowlight.models.ZeroDCEPP`
             (``enhancer.model``), in eval mode.
-        device: torch device the model lives on.
+        device: torch device the model lives on (default: the model's).
+        backend: the :class:`lowlight.backends.CurveBackend` to run (``enhancer.backend``);
+            default eager torch.
 
     Example:
         >>> import numpy as np, lowlight
-        >>> est = CurveEstimator(lowlight.Enhancer().model)          # doctest: +SKIP
-        >>> small = est.small(np.zeros((480, 640, 3), np.uint8))     # doctest: +SKIP
-        >>> small.shape, est.estimate(small, None).shape             # doctest: +SKIP
+        >>> enh = lowlight.Enhancer()                                 # doctest: +SKIP
+        >>> est = CurveEstimator(enh.model, backend=enh.backend)      # doctest: +SKIP
+        >>> small = est.small(np.zeros((480, 640, 3), np.uint8))      # doctest: +SKIP
+        >>> small.shape, est.estimate(small, None).shape              # doctest: +SKIP
         ((192, 256, 3), torch.Size([3, 192, 256]))
     """
 
-    def __init__(self, model: torch.nn.Module, device: Optional[torch.device] = None) -> None:
+    def __init__(self, model: torch.nn.Module, device: Optional[torch.device] = None,
+                 backend: Optional[CurveBackend] = None) -> None:
         self.model = model
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
-        self.full_resolution = model.name == "zero-dce"
+        self.backend = backend if backend is not None else TorchBackend(model, self.device)
+        # Zero-DCE and the official scale_factor need the full frame; the small copy is for analysis only.
+        self.small_is_input = model.name == "zero-dce++" and not uses_official_resize(model)
         self.iterations = int(model.iterations)
+
+    @property
+    def full_resolution(self) -> bool:
+        """Whether :meth:`estimate` needs the full frame (Zero-DCE, or the official ``scale_factor``)."""
+        return not self.small_is_input
 
     def small_size(self, height: int, width: int) -> tuple[int, int]:
         """``(h, w)`` of the small copy for an ``height x width`` frame."""
-        if self.full_resolution:
-            return estimation_size(height, width, None, ANALYSIS_SIDE)
-        return estimation_size(height, width, self.model.scale_factor, self.model.longest_side)
+        if self.small_is_input:
+            return estimation_size(height, width, None, self.model.longest_side)
+        return estimation_size(height, width, None, ANALYSIS_SIDE)
 
     def small(self, image: np.ndarray) -> np.ndarray:
         """The small copy of ``image``: uint8 ``h x w x 3`` RGB (the estimation input for Zero-DCE++)."""
@@ -99,13 +79,13 @@ class CurveEstimator:
         """Alpha maps in [-1, 1], strength not applied.
 
         Args:
-            small: the small copy from :meth:`small` (used by Zero-DCE++).
-            image: the full frame (used by Zero-DCE; may be ``None`` for Zero-DCE++).
+            small: the small copy from :meth:`small` (the input for Zero-DCE++).
+            image: the full frame (needed when :attr:`full_resolution`; may be ``None`` otherwise).
         Returns:
-            float32 ``3 x h x w`` (Zero-DCE++, size of ``small``) or
-            ``24 x H x W`` (Zero-DCE), on the model's device.
+            float32 ``3 x h x w`` (Zero-DCE++) or ``24 x H x W`` (Zero-DCE), on the model's device.
         """
-        with flush_denormals():
-            if self.full_resolution:
-                return self.model(to_input(image, self.device))[0].contiguous()
-            return self.model.net(to_input(small, self.device))[0].contiguous()
+        if self.small_is_input:
+            x = estimation_tensor(self.model, small, small=small)
+        else:
+            x = estimation_tensor(self.model, image)
+        return self.backend(x.to(self.device))[0].contiguous()

@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> int:
         sink.write = lambda frame: None  # frames are processed and discarded (benchmarking)
     enhancer = enhancer_from_args(args)
     pipeline = Pipeline(source, sink, enhancer, mode="live", smooth=args.smooth, estimate_every=args.estimate_every,
-                        stabilize_exposure=not args.no_stabilize, backend=args.backend,
+                        stabilize_exposure=not args.no_stabilize, kernel=args.kernel,
                         infer_threads=args.infer_threads,
                         output_in_caller=display is not None)
     if display is not None:

@@ -16,7 +16,7 @@ def smooth_value(text: str) -> float:
 
 def add_realtime_options(parser: argparse.ArgumentParser, default_smooth: float, default_every: int = 1,
                          every_note: str = "") -> None:
-    """``--smooth --estimate-every --no-stabilize --infer-threads --backend``."""
+    """``--smooth --estimate-every --no-stabilize --infer-threads --kernel``."""
     g = parser.add_argument_group("real-time processing")
     g.add_argument("--smooth", type=smooth_value, default=default_smooth, metavar="S",
                    help="temporal smoothing of the curves: weight of the past in [0, 1); 0 = estimate every frame "
@@ -28,5 +28,5 @@ def add_realtime_options(parser: argparse.ArgumentParser, default_smooth: float,
                    help="with --smooth, do not cancel frame-to-frame exposure jitter of the input")
     g.add_argument("--infer-threads", type=positive_int, metavar="N",
                    help="torch threads for curve estimation (default: torch's choice, one per core)")
-    g.add_argument("--backend", choices=["auto", "torch"], default="auto",
-                   help="curve application: auto = fused kernel (default), torch = plain-torch reference")
+    g.add_argument("--kernel", choices=["fused", "reference"], default="fused",
+                   help="curve application: fused = one-pass compiled kernel (default), reference = plain torch")

@@ -55,7 +55,8 @@ class Pipeline:
         smooth: temporal smoothing weight of the past, [0, 1); 0 = per-frame curves.
         estimate_every: estimate curves on every k-th frame only.
         stabilize_exposure: with ``smooth > 0``, also cancel exposure jitter.
-        backend: ``"auto"`` (fused kernel) or ``"torch"`` (reference path).
+        kernel: curve application, ``"fused"`` (default) or ``"reference"`` (plain torch); the
+            curve-estimation backend is the enhancer's (``Enhancer(backend=...)``).
         queue_size: capacity of each file-mode queue.
         on_frame: ``on_frame(frame)`` called in the output thread after each frame is written.
         processor: a ready :class:`~lowlight.realtime.processor.FrameProcessor` (overrides
@@ -75,7 +76,7 @@ class Pipeline:
     """
 
     def __init__(self, source: Source, sink: Sink, enhancer=None, mode: str = "file", smooth: float = 0.0,
-                 estimate_every: int = 1, stabilize_exposure: bool = True, backend: str = "auto",
+                 estimate_every: int = 1, stabilize_exposure: bool = True, kernel: str = "fused",
                  queue_size: int = 4, on_frame: Optional[Callable[[Frame], None]] = None,
                  processor: Optional[FrameProcessor] = None, output_in_caller: bool = False,
                  infer_threads: Optional[int] = None, background_estimate: Optional[bool] = None) -> None:
@@ -87,7 +88,7 @@ class Pipeline:
             background_estimate = mode == "live"
         if processor is None and enhancer is not None:
             processor = FrameProcessor(enhancer, smooth=smooth, estimate_every=estimate_every,
-                                       stabilize_exposure=stabilize_exposure, backend=backend,
+                                       stabilize_exposure=stabilize_exposure, kernel=kernel,
                                        background=background_estimate, infer_threads=infer_threads)
         if processor is not None and processor.timer is None:
             processor.timer = self.stats.add_time

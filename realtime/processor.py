@@ -16,7 +16,7 @@ from typing import Callable, Optional
 import cv2
 import numpy as np
 
-from lowlight.realtime.apply import BACKENDS, apply_maps
+from lowlight.realtime.apply import KERNELS, apply_maps
 from lowlight.realtime.estimate import CurveEstimator, probe
 from lowlight.realtime.frame import check_image
 from lowlight.realtime.smoothing import SceneCutDetector, TemporalSmoother
@@ -34,7 +34,8 @@ class FrameProcessor:
         estimate_every: estimate curves on every k-th frame only, reusing the (smoothed)
             maps in between; a scene cut always triggers a fresh estimate.
         stabilize_exposure: with ``smooth > 0``, cancel frame-to-frame exposure jitter.
-        backend: ``"auto"`` (fused kernel) or ``"torch"`` (reference), see :mod:`lowlight.realtime.apply`.
+        kernel: curve application, ``"fused"`` (default) or ``"reference"`` (plain torch), see
+            :mod:`lowlight.realtime.apply`. The curve-estimation backend is the enhancer's.
         cut_threshold: :class:`SceneCutDetector` structure threshold.
         timer: optional ``timer(stage, seconds)`` callback (``PipelineStats.add_time``).
         background: estimate in a background thread and apply the newest maps at once
@@ -47,17 +48,18 @@ class FrameProcessor:
     """
 
     def __init__(self, enhancer, smooth: float = 0.0, estimate_every: int = 1, stabilize_exposure: bool = True,
-                 backend: str = "auto", cut_threshold: float = 0.25,
+                 kernel: str = "fused", cut_threshold: float = 0.25,
                  timer: Optional[Callable[[str, float], None]] = None, background: bool = False,
                  infer_threads: Optional[int] = None) -> None:
         if int(estimate_every) != estimate_every or estimate_every < 1:
             raise ValueError(f"estimate_every must be a positive integer, got {estimate_every}")
-        if backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
-        self.estimator = CurveEstimator(enhancer.model, getattr(enhancer, "device", None))
+        if kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
+        self.estimator = CurveEstimator(enhancer.model, getattr(enhancer, "device", None),
+                                        getattr(enhancer, "backend", None))
         self.strength = float(enhancer.strength)
         self.estimate_every = int(estimate_every)
-        self.backend = backend
+        self.kernel = kernel
         self.smoother = TemporalSmoother(smooth, stabilize_exposure, SceneCutDetector(cut_threshold))
         self.timer = timer
         self.enabled = True
@@ -98,7 +100,7 @@ class FrameProcessor:
         image = np.zeros((height, width, 3), np.uint8)
         small = self.estimator.small(image)
         maps = self.estimator.estimate(small, image)
-        apply_maps(image, maps, self.estimator.iterations, self.strength, backend=self.backend)
+        apply_maps(image, maps, self.estimator.iterations, self.strength, kernel=self.kernel)
         if first is not None and self.background and self.enabled:
             check_image(first, "first frame")
             self.smoother.observe(probe(first))
@@ -134,7 +136,7 @@ class FrameProcessor:
                 worker.submit(self.estimator.small(image), image, self._epoch, self._frame, force=obs.cut)
                 self._since = 0
         t2 = clock()
-        out = apply_maps(image, self.smoother.maps, self.estimator.iterations, self.strength, backend=self.backend)
+        out = apply_maps(image, self.smoother.maps, self.estimator.iterations, self.strength, kernel=self.kernel)
         self._stabilize(out)
         self._report(t2 - t0 - t_estimate, t_estimate, clock() - t2)
         return out
@@ -195,7 +197,7 @@ class FrameProcessor:
             t3 = clock()
             t_estimate, t_smooth = t2 - t1, t_smooth + (t3 - t2)
             t1 = t3
-        out = apply_maps(image, self.smoother.maps, self.estimator.iterations, self.strength, backend=self.backend)
+        out = apply_maps(image, self.smoother.maps, self.estimator.iterations, self.strength, kernel=self.kernel)
         self._stabilize(out)
         self._report(t_smooth, t_estimate, clock() - t1)
         return out

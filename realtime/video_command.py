@@ -67,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     sink.check_target()
     enhancer = enhancer_from_args(args)
     pipeline = Pipeline(source, sink, enhancer, mode="file", smooth=args.smooth, estimate_every=args.estimate_every,
-                        stabilize_exposure=not args.no_stabilize, backend=args.backend,
+                        stabilize_exposure=not args.no_stabilize, kernel=args.kernel,
                         infer_threads=args.infer_threads)
     bar = tqdm(unit="frame", desc=src.name, file=sys.stderr, disable=not sys.stderr.isatty(),
                dynamic_ncols=True, leave=False)

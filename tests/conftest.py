@@ -14,6 +14,14 @@ REPO = Path(__file__).resolve().parents[1]
 REFERENCE = Path(os.environ.get("LOWLIGHT_REFERENCE", REPO.parent / "shared" / "reference"))
 
 
+def pytest_configure(config):
+    """Keep compiled-backend caches (ONNX graphs, TensorRT engines) of the test run out of ~/.cache."""
+    if "LOWLIGHT_CACHE_DIR" not in os.environ:
+        import tempfile
+
+        os.environ["LOWLIGHT_CACHE_DIR"] = tempfile.mkdtemp(prefix="lowlight-test-cache-")
+
+
 @pytest.fixture(scope="session")
 def reference() -> Path:
     """The shared reference folder; skips the test when it is absent."""

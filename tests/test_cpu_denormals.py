@@ -29,7 +29,7 @@ def test_flush_context_restores_previous_state():
 
 
 def test_enhancer_runs_the_network_flushed_and_restores():
-    enh = Enhancer("zero-dce")
+    enh = Enhancer("zero-dce", backend="torch")
     seen = []
     enh.model.e_conv4.register_forward_hook(lambda *_: seen.append(denormals_are_flushed()))
     enh.enhance(np.full((8, 8, 3), 10, np.uint8))
@@ -42,7 +42,7 @@ def test_no_subnormal_activations_on_a_dark_photo(reference):
     from PIL import Image
 
     img = np.asarray(Image.open(reference / "images" / "real" / "450_1_.png").convert("RGB"))[::4, ::4]
-    enh = Enhancer(weights=reference / "weights" / "zero_dce.pth")
+    enh = Enhancer(weights=reference / "weights" / "zero_dce.pth", backend="torch")
     counts = []
 
     def count(_m, _i, out):

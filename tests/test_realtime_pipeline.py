@@ -118,3 +118,15 @@ def test_ctrl_c_in_caller_stops_threads(enhancer):
         Pipeline(NumpySource(iter(dark_frames(500))), sink, enhancer, on_frame=interrupt_soon).run()
         time.sleep(1)  # pragma: no cover - the interrupt arrives while run() is joining
     assert sink.closed is False and not lowlight_threads()
+
+
+@pytest.mark.parametrize("size", [(1080, 1920), (97, 131)])
+def test_stills_and_video_get_the_same_curves(size):
+    """One frame, enhanced by ``lowlight image``'s path and by the video pipeline's processor, is identical."""
+    from lowlight.realtime.processor import FrameProcessor
+
+    frame = (np.random.default_rng(5).random((*size, 3)) * 50).astype(np.uint8)
+    enh = Enhancer()
+    still = enh.enhance(frame)
+    video = FrameProcessor(enh, smooth=0.0, stabilize_exposure=False).process(frame)
+    np.testing.assert_array_equal(still, video)

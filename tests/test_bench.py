@@ -1,0 +1,57 @@
+"""``lowlight bench``: a real (tiny) run through the pipeline, its table, JSON and PNG chart."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import cv2
+import pytest
+
+from lowlight.cli import main
+from lowlight.realtime.stats import STAGES
+
+
+def test_bench_writes_table_json_and_chart(tmp_path, capsys):
+    out_json, out_png = tmp_path / "bench.json", tmp_path / "bench.png"
+    code = main(["bench", "--resolution", "96x64,64x48", "--backend", "torch,auto", "--frames", "6", "--repeats", "2",
+                 "--warmup", "0", "--naive-frames", "2", "--json", str(out_json), "--plot", str(out_png)])
+    assert code == 0
+    table = capsys.readouterr().out
+    report = json.loads(out_json.read_text())
+    rows = report["results"]
+    assert [(r["resolution"], r["requested"]) for r in rows] == [
+        ("96x64", "torch"), ("96x64", "auto"), ("64x48", "torch"), ("64x48", "auto")]
+    for r in rows:
+        assert r["frames"] == 6 and r["runs"] == 2 and r["fps"] > 0
+        assert set(r["stage_ms"]) == set(STAGES) and all(v > 0 for v in r["stage_ms"].values())
+        assert r["model_apply_ms"] == pytest.approx(r["stage_ms"]["estimate"] + r["stage_ms"]["apply"], rel=0.5)
+        assert 0 < r["latency_ms"]["p50"] <= r["latency_ms"]["p95"] <= r["latency_ms"]["p99"]
+        assert f"| {r['resolution']} | {r['backend']} |" in table
+    bases = {b["resolution"]: b for b in report["baselines"]}
+    assert set(bases) == {"96x64", "64x48"}
+    for r in rows:
+        b = bases[r["resolution"]]
+        assert b["floor_fps"] > 0 and b["naive_fps"] > 0 and b["naive_frames"] == 2
+        assert r["x_floor"] == pytest.approx(r["fps"] / b["floor_fps"])
+        assert r["x_naive"] == pytest.approx(r["fps"] / b["naive_fps"])
+        assert (b["ffmpeg_fps"] is None) == (shutil.which("ffmpeg") is None)
+    assert report["machine"]["cores"] >= 1 and report["machine"]["torch"]
+    chart = cv2.imread(str(out_png))
+    assert chart is not None and chart.shape[0] > 300 and chart.shape[1] > 800 and chart.std() > 10
+
+
+@pytest.mark.parametrize("args,message", [
+    (["--resolution", "1920by1080"], "expected WIDTHxHEIGHT"),
+    (["--resolution", "641x480"], "even"),
+    (["--backend", "torch,fast"], "choose from"),
+])
+def test_bench_rejects_bad_options(args, message, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main(["bench", *args])
+    assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_bench_plot_to_a_missing_folder_fails_before_measuring(tmp_path, capsys):
+    code = main(["bench", "--resolution", "64x48", "--frames", "2", "--plot", str(tmp_path / "nope" / "c.png")])
+    assert code == 1 and "output folder does not exist" in capsys.readouterr().err
