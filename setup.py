@@ -2,7 +2,8 @@
 
 The repository's top-level folders install under one import namespace:
 ``lowlight/`` -> ``lowlight``, ``kernels/`` -> ``lowlight.kernels``,
-``realtime/`` -> ``lowlight.realtime``, ``train/`` -> ``lowlight.train``.
+``realtime/`` -> ``lowlight.realtime``, ``train/`` -> ``lowlight.train``,
+``batch/`` -> ``lowlight.batch``.
 """
 
 from setuptools import Extension, setup
@@ -19,6 +20,7 @@ PACKAGE_DIRS = {
     "lowlight.kernels": "kernels",
     "lowlight.realtime": "realtime",
     "lowlight.train": "train",
+    "lowlight.batch": "batch",
 }
 
 # Optional fused CPU curve kernel (kernels/_fused_cpu.c, loaded with ctypes by
@@ -72,10 +74,11 @@ setup(
         "onnx>=1.14",
     ],
     extras_require={
-        "test": ["pytest>=7", "build", "scikit-image>=0.21", "matplotlib>=3.5"],
+        "test": ["pytest>=7", "build", "scikit-image>=0.21", "matplotlib>=3.5", "ray>=2.9"],
         "train": ["scikit-image>=0.21"],
         "tensorrt": ["torch-tensorrt>=2.1"],
         "bench": ["matplotlib>=3.5"],
+        "ray": ["ray>=2.9"],
     },
     entry_points={"console_scripts": ["lowlight = lowlight.cli:main"]},
 )

@@ -22,6 +22,7 @@ SUBCOMMANDS = (
     "lowlight.realtime.video_command",
     "lowlight.realtime.live_command",
     "lowlight.realtime.bench_command",
+    "lowlight.batch.command",
     "lowlight.train.command",
 )
 

@@ -22,9 +22,30 @@ def register(sub) -> None:
     p.add_argument("--format", choices=[e.lstrip(".") for e in IMAGE_EXTENSIONS],
                    help="output format (default: same as each input)")
     p.add_argument("--overwrite", action="store_true", help="replace existing output files")
-    p.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (default 95)")
+    add_quality_option(p)
     add_model_options(p)
     p.set_defaults(func=run)
+
+
+def add_quality_option(parser) -> None:
+    """``--quality`` (JPEG/WebP quality), shared by ``lowlight image`` and ``lowlight batch``."""
+    parser.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (default 95)")
+
+
+def enhance_image_file(src: Path, dst: Path, enhancer, quality: int = 95) -> list[str]:
+    """Read ``src``, enhance it with ``enhancer`` (a :class:`lowlight.Enhancer`) and write ``dst`` atomically.
+
+    Creates ``dst``'s folder. Depth, alpha and grayscale are kept where ``dst``'s format allows.
+    Returns the notes of :func:`lowlight.imageio.write_image` (conversions the format forced);
+    raises :class:`InputError` / :class:`OutputError` with a one-line reason.
+    """
+    img = read_image(src)
+    enhanced = enhancer.enhance(img.rgb)
+    try:
+        dst.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{dst.parent}: cannot create output folder ({exc.strerror})") from None
+    return write_image(dst, compose(enhanced, img.alpha, img.grayscale), quality=quality)
 
 
 def collect_jobs(inputs: list[str], out_dir: Path, fmt: str | None) -> list[tuple[Path, Path]]:
@@ -69,10 +90,7 @@ def run(args: argparse.Namespace) -> int:
     show = sys.stderr.isatty() or len(jobs) > 1
     for i, (src, dst) in enumerate(jobs, 1):
         try:
-            img = read_image(src)
-            enhanced = enhancer.enhance(img.rgb)
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            notes = write_image(dst, compose(enhanced, img.alpha, img.grayscale), quality=args.quality)
+            notes = enhance_image_file(src, dst, enhancer, args.quality)
         except LowlightError as exc:
             failed += 1
             print(f"lowlight image: error: {exc}", file=sys.stderr)

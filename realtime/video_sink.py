@@ -116,6 +116,7 @@ class VideoFileSink(Sink):
         self._map: dict = {}
         self._last_pts: Optional[int] = None
         self._started = False
+        self._passthrough_ended = False  # the source's end marker was taken off the packet queue
 
     # --- checks -------------------------------------------------------------------------
     def check_target(self) -> None:
@@ -232,12 +233,13 @@ class VideoFileSink(Sink):
 
     def _copy_pending(self, block: bool = False) -> None:
         q = self.passthrough.packets
-        while True:
+        while not self._passthrough_ended:
             try:
                 packet = q.get(timeout=1.0) if block else q.get_nowait()
             except queue.Empty:
                 return
-            if packet is None:
+            if packet is None:  # seen once: close() must not wait for a second one
+                self._passthrough_ended = True
                 return
             out = self._map.get(packet.stream.index)
             if out is None:

@@ -18,12 +18,13 @@ def test_wheel_contains_only_the_lowlight_namespace(tmp_path):
     tops = {n.split("/")[0] for n in names}
     assert tops == {"lowlight", next(t for t in tops if t.endswith(".dist-info"))}
     for required in ("lowlight/__init__.py", "lowlight/kernels/__init__.py", "lowlight/realtime/__init__.py",
-                     "lowlight/train/__init__.py", "lowlight/train/losses.py", "lowlight/backends/onnx_runtime.py",
-                     "lowlight/weights/zero_dce.pt",
+                     "lowlight/train/__init__.py", "lowlight/train/losses.py", "lowlight/batch/__init__.py",
+                     "lowlight/backends/onnx_runtime.py",
+                     "lowlight/batch/command.py", "lowlight/weights/zero_dce.pt",
                      "lowlight/weights/zero_dce_pp.pt", "lowlight/weights/MODEL_CARD.md",
                      "lowlight/samples/dark_coffee.png", "lowlight/samples/dark_coffee.mp4"):
         assert required in names, required
-    assert not any(n.startswith(("tests/", "benchmarks/", "train/", "kernels/")) for n in names)
+    assert not any(n.startswith(("tests/", "benchmarks/", "train/", "kernels/", "batch/")) for n in names)
     assert not any(n.endswith((".pth", ".npy")) for n in names)  # no official checkpoints or vectors
 
 

@@ -218,3 +218,15 @@ def test_strength_zero_is_identity_and_colour_description_kept(tmp_path, weights
         fb = [f.to_ndarray(format="rgb24") for f in b.decode(video=0)]
     assert len(fa) == len(fb) == 5
     assert max(np.abs(x.astype(float) - y).mean() for x, y in zip(fa, fb)) < 2.0
+
+
+def test_sink_close_does_not_wait_for_an_end_marker_it_already_took(tmp_path):
+    """The copied-stream end marker is often taken by a write(); close() must not then wait 1 s for another."""
+    import time
+
+    sink = VideoFileSink(tmp_path / "o.mp4")
+    sink.passthrough.packets.put(None)
+    sink._copy_pending()  # as write() does
+    t0 = time.perf_counter()
+    sink._copy_pending(block=True)  # as close() does
+    assert time.perf_counter() - t0 < 0.5

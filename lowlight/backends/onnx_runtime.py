@@ -88,6 +88,8 @@ class OnnxRuntimeBackend(CurveBackend):
         opts.graph_optimization_level = self._ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
         opts.add_session_config_entry("session.set_denormal_as_zero", "1")  # as flush_denormals() for torch
+        # No busy-waiting between runs: the pipeline's decode and encode threads share the cores.
+        opts.add_session_config_entry("session.intra_op.allow_spinning", "0")
         session = self._ort.InferenceSession(data, opts, providers=["CPUExecutionProvider"])
         names = [i.name for i in session.get_inputs()]
         if names != ["x"]:
