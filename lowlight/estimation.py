@@ -26,13 +26,14 @@ from lowlight.models import estimation_size
 
 
 def area_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
-    """Area-average ``image`` (``H x W x C`` uint8) to ``size = (h, w)``; returns ``image`` if unchanged.
+    """Area-average ``image`` (``H x W x C``, uint8 or float32) to ``size = (h, w)``; returns ``image`` if unchanged.
 
-    Large reductions go in two ``INTER_AREA`` steps, first by the largest whole
-    factor (OpenCV's fast integer path: 1080p -> 240x135 takes ~2 ms instead of
-    ~9 ms for a direct 7.5x), then by the remaining factor (< 2). The result is
-    still an area average of the frame, with slightly different edge weights.
-    Sizes larger than the image are reached with bilinear interpolation.
+    Large reductions first halve the image with ``INTER_AREA`` while the half
+    is still at least ``size`` (OpenCV's 2x2 box fast path: 1920x1080 ->
+    960x540 takes 0.6 ms, where one direct 7.5x area resize takes 7 ms on these
+    cores), then area-resize the rest of the way (< 2x). The result is still an
+    area average of the frame, with slightly different edge weights. Sizes
+    larger than the image are reached with bilinear interpolation.
     """
     h, w = size
     H, W = image.shape[:2]
@@ -40,11 +41,9 @@ def area_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
         return image
     if h > H or w > W:
         return cv2.resize(image, (w, h), interpolation=cv2.INTER_LINEAR)
-    k = min(H // h, W // w)
-    if k >= 2 and (H % k or W % k or (H // k, W // k) != (h, w)):
-        image = cv2.resize(image, (W // k, H // k), interpolation=cv2.INTER_AREA)
-        if image.shape[:2] == (h, w):
-            return image
+    while H // 2 >= h and W // 2 >= w and (H // 2, W // 2) != (h, w) and not (H % 2 or W % 2):
+        image = cv2.resize(image, (W // 2, H // 2), interpolation=cv2.INTER_AREA)
+        H, W = image.shape[:2]
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
 
 
