@@ -7,6 +7,18 @@ import torch
 from lowlight.cpu import flush_denormals
 
 
+class NetModule(torch.nn.Module):
+    """``model.net`` (DCE-Net without the resize) as a module: what ``torch.compile``,
+    ``torch.onnx.export`` and torch-tensorrt take. ``forward(x)``: ``N x 3 x h x w`` -> maps."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.model.net(x)
+
+
 class CurveBackend:
     """Base class: ``backend(x)`` maps frames at estimation size to curve maps.
 

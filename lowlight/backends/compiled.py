@@ -8,20 +8,10 @@ from __future__ import annotations
 
 import torch
 
-from lowlight.backends.base import CurveBackend
+from lowlight.backends.base import CurveBackend, NetModule
 from lowlight.cpu import flush_denormals
 from lowlight.errors import BackendError
 
-
-class _Net(torch.nn.Module):
-    """``model.net`` as a module (what ``torch.compile`` / ``torch.export`` take)."""
-
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.net(x)
 
 
 class CompiledBackend(CurveBackend):
@@ -33,7 +23,7 @@ class CompiledBackend(CurveBackend):
         super().__init__(model, device)
         if not hasattr(torch, "compile"):
             raise BackendError(f"--backend compile needs torch >= 2.0 (this is torch {torch.__version__})")
-        self._compiled = torch.compile(_Net(model).eval(), dynamic=False)
+        self._compiled = torch.compile(NetModule(model).eval(), dynamic=False)
 
     @torch.inference_mode()
     def __call__(self, x: torch.Tensor) -> torch.Tensor:

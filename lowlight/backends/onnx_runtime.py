@@ -16,7 +16,7 @@ from typing import Optional
 import numpy as np
 import torch
 
-from lowlight.backends.base import CurveBackend
+from lowlight.backends.base import CurveBackend, NetModule
 from lowlight.backends.cache import cache_path, load_or_build
 from lowlight.cpu import flush_denormals
 from lowlight.errors import BackendError
@@ -26,18 +26,10 @@ OPSET = 17
 INSTALL = "pip install onnxruntime onnx"
 
 
-class _Net(torch.nn.Module):
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.net(x)
-
 
 def export_onnx(model: torch.nn.Module) -> bytes:
     """Serialised ONNX graph of ``model.net``: input ``x`` float32 ``N x 3 x H x W`` -> output ``maps``."""
-    net = _Net(model).to("cpu").eval()
+    net = NetModule(model).to("cpu").eval()
     # Export from an NCHW float32 copy: the graph is layout-free, ORT picks its own.
     example = torch.rand(1, 3, 32, 48)
     buf = io.BytesIO()

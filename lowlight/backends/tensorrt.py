@@ -25,7 +25,7 @@ from typing import Optional
 
 import torch
 
-from lowlight.backends.base import CurveBackend
+from lowlight.backends.base import CurveBackend, NetModule
 from lowlight.backends.cache import cache_path, load_or_build
 from lowlight.errors import BackendError
 from lowlight.weights import weights_digest
@@ -58,14 +58,6 @@ def check_available(device: torch.device) -> None:
         raise BackendError(f"--backend tensorrt needs {' and '.join(missing)}; on an NVIDIA machine run "
                            f"{INSTALL}, or use --backend auto")
 
-
-class _Net(torch.nn.Module):
-    def __init__(self, model: torch.nn.Module) -> None:
-        super().__init__()
-        self.model = model
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.model.net(x)
 
 
 class TensorRTBackend(CurveBackend):
@@ -109,7 +101,7 @@ class TensorRTBackend(CurveBackend):
         return [self._trt.Input(min_shape=s["min"], opt_shape=s["opt"], max_shape=s["max"], dtype=self.dtype)]
 
     def _build(self) -> bytes:
-        net = _Net(copy.deepcopy(self.model)).to(self.device, self.dtype).eval()
+        net = NetModule(copy.deepcopy(self.model)).to(self.device, self.dtype).eval()
         net = net.to(memory_format=torch.contiguous_format)
         try:  # torch-tensorrt >= 2.5: types follow the (fp16) model and inputs
             engine = self._trt.compile(net, ir="dynamo", inputs=self._inputs(), use_explicit_typing=True)
