@@ -85,8 +85,7 @@ class Enhancer:
         Returns ``N x 3 x h x w`` (Zero-DCE++, estimation size) or
         ``N x 24 x H x W`` (Zero-DCE), in [-1, 1], strength not applied.
         """
-        with flush_denormals():
-            return self.backend(self.model.estimation_input(x.to(self.device)))
+        return self.backend(self.model.estimation_input(x.to(self.device)))  # backends flush subnormals
 
     @torch.inference_mode()
     def frame_maps(self, frame: np.ndarray) -> torch.Tensor:

@@ -16,6 +16,8 @@ import numpy as np
 import torch
 
 from lowlight import kernels
+from lowlight.enhancer import to_array
+from lowlight.estimation import to_tensor
 
 KERNELS = ("fused", "reference")
 
@@ -28,10 +30,9 @@ def fused_available() -> bool:
 def apply_maps_torch(frame: np.ndarray, maps: torch.Tensor, iterations: int, strength: float,
                      out: Optional[np.ndarray] = None) -> np.ndarray:
     """Reference path: uint8 ``H x W x 3`` -> float32 -> :func:`apply_curves` -> uint8."""
-    x = torch.from_numpy(np.ascontiguousarray(frame)).permute(2, 0, 1).unsqueeze(0).to(torch.float32).div_(255.0)
+    x = to_tensor(frame)
     m = maps if maps.dim() == 4 else maps.unsqueeze(0)
-    y = kernels.apply_curves(x, m.to("cpu", torch.float32), iterations, strength)
-    y = y[0].permute(1, 2, 0).mul_(255.0).add_(0.5).clamp_(0.0, 255.0).floor_().to(torch.uint8).numpy()
+    y = to_array(kernels.apply_curves(x, m.to("cpu", torch.float32), iterations, strength), np.uint8)
     if out is None:
         return np.ascontiguousarray(y)
     np.copyto(out, y)

@@ -55,20 +55,15 @@ class CurveEstimator:
         self.model = model
         self.device = torch.device(device) if device is not None else next(model.parameters()).device
         self.backend = backend if backend is not None else TorchBackend(model, self.device)
-        # Zero-DCE and the official scale_factor need the full frame; the small copy is for analysis only.
-        self.small_is_input = model.name == "zero-dce++" and not uses_official_resize(model)
+        # Zero-DCE and the official scale_factor need the full frame; the small copy is then for analysis only.
+        self.full_resolution = model.name != "zero-dce++" or uses_official_resize(model)
         self.iterations = int(model.iterations)
-
-    @property
-    def full_resolution(self) -> bool:
-        """Whether :meth:`estimate` needs the full frame (Zero-DCE, or the official ``scale_factor``)."""
-        return not self.small_is_input
 
     def small_size(self, height: int, width: int) -> tuple[int, int]:
         """``(h, w)`` of the small copy for an ``height x width`` frame."""
-        if self.small_is_input:
-            return estimation_size(height, width, None, self.model.longest_side)
-        return estimation_size(height, width, None, ANALYSIS_SIDE)
+        if self.full_resolution:
+            return estimation_size(height, width, None, ANALYSIS_SIDE)
+        return estimation_size(height, width, None, self.model.longest_side)
 
     def small(self, image: np.ndarray) -> np.ndarray:
         """The small copy of ``image``: uint8 ``h x w x 3`` RGB (the estimation input for Zero-DCE++)."""
@@ -84,8 +79,8 @@ class CurveEstimator:
         Returns:
             float32 ``3 x h x w`` (Zero-DCE++) or ``24 x H x W`` (Zero-DCE), on the model's device.
         """
-        if self.small_is_input:
-            x = estimation_tensor(self.model, small, small=small)
-        else:
+        if self.full_resolution:
             x = estimation_tensor(self.model, image)
+        else:
+            x = estimation_tensor(self.model, small, small=small)
         return self.backend(x.to(self.device))[0].contiguous()

@@ -19,7 +19,7 @@ import json
 import os
 import warnings
 from pathlib import Path
-from typing import Callable, Optional, TypeVar
+from typing import Callable, TypeVar
 
 T = TypeVar("T")
 
@@ -77,6 +77,3 @@ def load_or_build(path: Path, load: Callable[[Path], T], build: Callable[[], byt
                       RuntimeWarning, stacklevel=2)
     return from_bytes(data), how
 
-
-def file_note(path: Optional[Path]) -> str:
-    return str(path) if path is not None else "-"
