@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -101,26 +102,52 @@ def read_xwd(data: bytes) -> np.ndarray:
     return np.dstack(chans)
 
 
+PROBE = """
+import sys, time, cv2, numpy as np
+cv2.namedWindow("probe", cv2.WINDOW_AUTOSIZE | cv2.WINDOW_GUI_NORMAL)
+end = time.monotonic() + float(sys.argv[1])
+while time.monotonic() < end:
+    cv2.imshow("probe", np.full((120, 160, 3), 200, np.uint8))
+    cv2.waitKey(50)
+"""
+
+
 @pytest.fixture
 def xvfb():
+    """A fresh Xvfb on a display number it picks itself (``-displayfd``: no clash with another X server on
+    this host), checked to show a plain OpenCV window before the test uses it."""
     exe, xwd = shutil.which("Xvfb"), shutil.which("xwd")
     if not exe or not xwd:
         pytest.skip("Xvfb/xwd not installed (apt-get install xvfb x11-apps)")
-    for n in range(91, 120):
-        if not os.path.exists(f"/tmp/.X{n}-lock") and not os.path.exists(f"/tmp/.X11-unix/X{n}"):
-            break
-    else:
-        pytest.skip("no free X display number")
-    proc = subprocess.Popen([exe, f":{n}", "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 10
-    while not os.path.exists(f"/tmp/.X11-unix/X{n}"):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.skip("Xvfb did not start")
-        time.sleep(0.05)
+    r, w = os.pipe()
+    proc = subprocess.Popen([exe, "-displayfd", str(w), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    os.close(w)
+    number = b""
+    deadline = time.monotonic() + 15
+    while not number.endswith(b"\n") and time.monotonic() < deadline:
+        if select.select([r], [], [], 0.2)[0]:
+            chunk = os.read(r, 16)
+            if not chunk:
+                break
+            number += chunk
+    os.close(r)
+    if not number.strip().isdigit():
+        proc.kill()
+        pytest.skip(f"Xvfb did not start: {proc.communicate()[1].decode(errors='replace')[-300:]}")
+    display = f":{number.decode().strip()}"
     try:
-        yield f":{n}"
+        env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_LOGGING_RULES="*=false")
+        env.pop("WAYLAND_DISPLAY", None)
+        probe = subprocess.Popen([sys.executable, "-c", PROBE, "20"], env=env, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.PIPE)
+        shown = wait_for(display, (120, 160), probe, 20)
+        probe.kill()
+        _, err = probe.communicate()
+        if shown is None:  # the environment, not lowlight: plain cv2.imshow shows nothing here
+            pytest.skip(f"OpenCV shows no window on Xvfb here (rc={probe.returncode}): "
+                        f"{err.decode(errors='replace').strip()[-300:]}")
+        yield env
     finally:
         proc.terminate()
         try:
@@ -158,12 +185,25 @@ def test_window_shows_an_enhanced_picture_and_keys_work(tmp_path, weights, xvfb)
     frames = dark_frames(450, 160, 120)  # 15 s at 30 fps: long enough for the key presses
     clip = make_clip(tmp_path / "win.mp4", frames, fps=30, audio=False)
     dark = np.mean([f[40:].mean() for f in frames[:30]])
-    env = dict(os.environ, DISPLAY=xvfb, QT_LOGGING_RULES="*=false")
+    env, display = xvfb, xvfb["DISPLAY"]
     cmd = [sys.executable, "-m", "lowlight", "live", "--source", str(clip), "--weights", str(weights)]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def why() -> str:
+        """The run's state and the end of its stderr, for a failure message."""
+        if proc.poll() is None:
+            proc.terminate()
+        try:
+            err = proc.communicate(timeout=20)[1].decode(errors="replace")
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            err = proc.communicate()[1].decode(errors="replace")
+        last = screenshot(display)
+        return f"rc={proc.returncode}, screen shows {None if last is None else last.shape}, stderr: {err[-400:]}"
+
     try:
-        img = wait_for(xvfb, (120, 160), proc)
-        assert img is not None, f"no 160x120 window appeared (rc={proc.poll()})"
+        img = wait_for(display, (120, 160), proc)
+        assert img is not None, f"no 160x120 window appeared ({why()})"
         assert img[40:].mean() > dark + 25  # below the fps/latency overlay: enhanced
         assert img[:40].max() == 255  # the overlay text is drawn
         xdotool = shutil.which("xdotool")
@@ -175,12 +215,12 @@ def test_window_shows_an_enhanced_picture_and_keys_work(tmp_path, weights, xvfb)
                 subprocess.run([xdotool, "windowfocus", "--sync", wid, "key", key], env=env, check=True, timeout=10)
 
             press("v")
-            img = wait_for(xvfb, (120, 320), proc, 10)
-            assert img is not None, "v did not switch to side by side"
+            img = wait_for(display, (120, 320), proc, 10)
+            assert img is not None, f"v did not switch to side by side ({why()})"
             assert img[40:, 160:].mean() > img[40:, :160].mean() + 25  # original left, enhanced right
             press("e")
-            img = wait_for(xvfb, (120, 160), proc, 10)
-            assert img is not None and img[40:].mean() < dark + 10, "e did not turn enhancement off"
+            img = wait_for(display, (120, 160), proc, 10)
+            assert img is not None and img[40:].mean() < dark + 10, f"e did not turn enhancement off ({why()})"
             press("q")
             proc.wait(15)
             assert proc.returncode == 0, proc.stderr.read().decode()[-500:]
