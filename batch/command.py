@@ -19,7 +19,7 @@ from pathlib import Path
 from lowlight.errors import InputError
 from lowlight.image_command import add_quality_option
 from lowlight.imageio import check_writable_dir
-from lowlight.model_options import add_model_options, enhancer_from_args, positive_int
+from lowlight.model_options import add_model_options, enhancer_from_args, non_negative_float, positive_int
 from lowlight.realtime.video_command import add_video_options
 
 from lowlight.batch.discover import VIDEO_EXTENSIONS, Job, discover, remove_stale_temp_files
@@ -52,6 +52,10 @@ def register(sub) -> None:
                         "relative path when GLOB contains '/' ('clips/*.mov'); default: every known image "
                         f"and video type ({' '.join(VIDEO_EXTENSIONS)} and the image types)")
     g.add_argument("--force", action="store_true", help="redo files whose output is already complete")
+    g.add_argument("--stall-timeout", type=non_negative_float, default=600.0, metavar="S",
+                   help="local workers: a worker that finishes no frame of its file for S seconds is stopped "
+                        "and the file recorded failed (hung decoder or storage); 0 waits for ever "
+                        "(default: %(default)g)")
     add_quality_option(p)
     add_video_options(p)  # .webm outputs use vp9 unless --codec av1
     add_model_options(p)
@@ -128,7 +132,8 @@ def run(args: argparse.Namespace) -> int:
                 from lowlight.batch.local import available_cores, run_local, threads_per_worker
 
                 workers = min(args.workers or available_cores(), len(todo))
-                run_local(todo, options, workers, threads_per_worker(workers), on_result, on_frames)
+                run_local(todo, options, workers, threads_per_worker(workers), on_result, on_frames,
+                          stall_timeout=args.stall_timeout or None)
         except KeyboardInterrupt:
             bar.close()
             print(summary(counts, time.monotonic() - started, frames[0]) + " (interrupted)", file=sys.stderr)

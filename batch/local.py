@@ -8,6 +8,11 @@ its temporary output is removed, the file is retried once on a fresh worker and,
 worker dies too, recorded ``failed``; a new worker replaces the dead one and the other files
 carry on. (``concurrent.futures.ProcessPoolExecutor`` cannot do this: one dead worker breaks
 the whole pool and does not say which file killed it.)
+
+A worker that hangs instead (a decoder stuck on a damaged file or a dead network mount) is
+caught by a watchdog: when a worker has made no progress (no frame finished, no result) for
+``stall_timeout`` seconds, it is killed and its file recorded ``failed`` without a retry (a hang
+tends to repeat; a re-run of the batch tries the file again).
 """
 
 from __future__ import annotations
@@ -116,15 +121,19 @@ class _Worker:
         self.job: Optional[Job] = None
         self.reported = 0  # frames of the current job already reported
         self.dead = False
+        self.stalled = False  # killed by the stall watchdog
+        self.progress_at = time.monotonic()  # when the current job last made progress
+
 
     def send(self, job: Optional[Job]) -> None:
         self.conn.send(job)
         if job is not None:
-            self.job, self.reported = job, 0
+            self.job, self.reported, self.progress_at = job, 0, time.monotonic()
 
 
 def run_local(jobs: Iterable[Job], options: dict, workers: int, threads: int,
-              on_result: Callable[[dict], None], on_frames: Optional[Callable[[int], None]] = None) -> None:
+              on_result: Callable[[dict], None], on_frames: Optional[Callable[[int], None]] = None,
+              stall_timeout: Optional[float] = None) -> None:
     """Process ``jobs`` on ``workers`` local processes.
 
     Args:
@@ -135,6 +144,8 @@ def run_local(jobs: Iterable[Job], options: dict, workers: int, threads: int,
         on_result: called in this process with each file's manifest record as it finishes
             (``done`` or ``failed``; every job gets exactly one).
         on_frames: called with frame counts as the workers make progress (for a progress bar).
+        stall_timeout: seconds a worker may hold a file without progress before it is killed and
+            the file recorded ``failed`` (``None`` or 0: wait for ever).
 
     Raises:
         LowlightError: the workers cannot set up (bad model options) or keep dying before taking
@@ -166,6 +177,7 @@ def run_local(jobs: Iterable[Job], options: dict, workers: int, threads: int,
 
     def handle(w: _Worker, msg) -> None:
         kind = msg[0]
+        w.progress_at = time.monotonic()
         if kind == "ready":
             w.ready = True
         elif kind == "frames":
@@ -202,7 +214,11 @@ def run_local(jobs: Iterable[Job], options: dict, workers: int, threads: int,
         else:
             remove_temp_files(job.dst)  # nobody else holds this file
             attempts[job.rel] = attempts.get(job.rel, 0) + 1
-            if attempts[job.rel] <= RETRIES:
+            if w.stalled:
+                on_result(make_record(job, "failed", error=f"{job.src}: made no progress for "
+                                      f"{stall_timeout:g} s, so its worker was stopped (hung decoder or "
+                                      "storage?); the other files were not affected"))
+            elif attempts[job.rel] <= RETRIES:
                 pending.appendleft(job)
             else:
                 how = describe_exit(w.process.exitcode)
@@ -223,9 +239,17 @@ def run_local(jobs: Iterable[Job], options: dict, workers: int, threads: int,
                         w.send(job)
                     except (BrokenPipeError, OSError):  # dying: its sentinel will say so
                         pending.appendleft(job)
+            for w in [w for w in pool if stall_timeout and w.job is not None and not w.dead
+                      and time.monotonic() - w.progress_at > stall_timeout]:
+                w.stalled = True
+                w.process.kill()
+                w.process.join(STOP_TIMEOUT_S)
+                bury(w)
+            if not pool:
+                continue
             by_conn = {w.conn: w for w in pool}
             by_sentinel = {w.process.sentinel: w for w in pool}
-            for ready in wait(list(by_conn) + list(by_sentinel)):
+            for ready in wait(list(by_conn) + list(by_sentinel), timeout=1.0 if stall_timeout else None):
                 w = by_conn.get(ready) or by_sentinel.get(ready)
                 if w is None or w.dead:
                     continue

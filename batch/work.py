@@ -8,10 +8,11 @@ and whose ``error`` is the one-line message. Images go through
 :func:`lowlight.realtime.video_command.transcode`, the same code as ``lowlight image`` and
 ``lowlight video``; both write atomically (temporary file beside the output, then rename).
 
-Test hook: ``LOWLIGHT_BATCH_TEST_CRASH_ON=NAME`` in the environment of ``lowlight batch``
+Test hooks: ``LOWLIGHT_BATCH_TEST_CRASH_ON=NAME`` in the environment of ``lowlight batch``
 makes the worker that picks up the input file named ``NAME`` kill itself with SIGKILL
-(:data:`CRASH_ENV`). It exists only so the tests can check that a dying worker does not
-stop the batch; it is read by the driver and handed to the workers with the options.
+(:data:`CRASH_ENV`); ``LOWLIGHT_BATCH_TEST_HANG_ON=NAME`` makes it hang (:data:`HANG_ENV`).
+They exist only so the tests can check that a dying or hung worker does not stop the batch;
+they are read by the driver and handed to the workers with the options.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ from lowlight.batch.manifest import make_record
 from lowlight.errors import LowlightError, OutputError
 
 CRASH_ENV = "LOWLIGHT_BATCH_TEST_CRASH_ON"
+HANG_ENV = "LOWLIGHT_BATCH_TEST_HANG_ON"
+_TEST_HOOKS = ("test_crash_on", "test_hang_on")
 
 _STATE: dict = {"key": None, "enhancer": None, "threads": None}
 
@@ -35,11 +38,12 @@ def task_options(args: argparse.Namespace) -> dict:
     """The parsed options of ``lowlight batch`` as a plain picklable dict for the workers.
 
     Everything in ``args`` is passed through (model, image and video options alike, whatever
-    they are), except callables (``func``); the test hook of :data:`CRASH_ENV` is added as
-    ``test_crash_on``.
+    they are), except callables (``func``); the test hooks of :data:`CRASH_ENV` and
+    :data:`HANG_ENV` are added as ``test_crash_on`` and ``test_hang_on``.
     """
     options = {k: v for k, v in vars(args).items() if not callable(v)}
     options["test_crash_on"] = os.environ.get(CRASH_ENV) or None
+    options["test_hang_on"] = os.environ.get(HANG_ENV) or None
     return options
 
 
@@ -69,7 +73,7 @@ def get_enhancer(options: dict):
     (rebuilt only if the options change)."""
     from lowlight.model_options import enhancer_from_args
 
-    key = repr(sorted((k, repr(v)) for k, v in options.items() if k != "test_crash_on"))
+    key = repr(sorted((k, repr(v)) for k, v in options.items() if k not in _TEST_HOOKS))
     if _STATE["key"] != key:
         _STATE["enhancer"] = enhancer_from_args(argparse.Namespace(**options))
         _STATE["key"] = key
@@ -96,10 +100,14 @@ def video_args(options: dict, job: Job) -> argparse.Namespace:
     return ns
 
 
-def _crash_if_asked(options: dict, job: Job) -> None:
+def _test_hooks(options: dict, job: Job) -> None:
+    """The :data:`CRASH_ENV` / :data:`HANG_ENV` test hooks (no-ops unless set)."""
     if options.get("test_crash_on") and job.src.name == options["test_crash_on"]:
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
         time.sleep(10)  # pragma: no cover - the signal arrives first
+    if options.get("test_hang_on") and job.src.name == options["test_hang_on"]:
+        while True:  # until the driver's stall watchdog kills this process
+            time.sleep(1)
 
 
 def process(job: Job, options: dict, progress: Optional[Callable[[int], None]] = None) -> dict:
@@ -116,7 +124,7 @@ def process(job: Job, options: dict, progress: Optional[Callable[[int], None]] =
         ``failed`` with the one-line error (a damaged video is ``failed`` although the frames that
         decoded were written).
     """
-    _crash_if_asked(options, job)
+    _test_hooks(options, job)
     t0 = time.perf_counter()
     frames, error = 0, None
     try:

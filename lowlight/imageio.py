@@ -144,10 +144,22 @@ def check_writable_dir(folder: Path) -> None:
         raise OutputError(f"{folder}: output folder is not writable ({exc.strerror})") from None
 
 
+def new_file_mode() -> int:
+    """The permission bits ``open()`` would give a new file (``0o666`` less the umask), e.g. ``0o644``.
+
+    ``mkstemp`` creates its files ``0o600``; outputs get this mode instead so
+    they are as readable as any file the user writes.
+    """
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+    """Write ``data`` to ``path`` through a temporary file in the same folder (the mode a new file gets)."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
+        os.fchmod(fd, new_file_mode())
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         os.replace(tmp, path)

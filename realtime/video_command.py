@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Optional
 
@@ -70,6 +70,7 @@ class TranscodeResult:
         damaged: True if frames were lost or the input ended with a read error (the output holds
             what decoded).
         read_error: the read error that ended a damaged input, or ``None``.
+        not_copied: input streams left out of the output (see ``VideoFileSource.not_copied``).
     """
 
     stats: object
@@ -78,6 +79,7 @@ class TranscodeResult:
     lost_frames: int
     damaged: bool
     read_error: Optional[str]
+    not_copied: list = field(default_factory=list)
 
     def damage_message(self, src, dst) -> str:
         """One line describing the damage (only meaningful when :attr:`damaged`)."""
@@ -140,7 +142,8 @@ def transcode(src, dst, args: argparse.Namespace, enhancer,
                              f"{' (' + source.read_error + ')' if source.read_error else ''}") from None
         raise
     return TranscodeResult(stats=stats, frames=sink.frames_written, packets_copied=sink.packets_copied,
-                           lost_frames=source.lost_frames, damaged=source.damaged, read_error=source.read_error)
+                           lost_frames=source.lost_frames, damaged=source.damaged, read_error=source.read_error,
+                           not_copied=list(source.not_copied))
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,6 +166,8 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     extra = f", {result.packets_copied} audio/subtitle packets copied" if result.packets_copied else ""
     print(f"lowlight video: {src} -> {args.output}: {result.stats.summary()}{extra}", file=sys.stderr)
+    if result.not_copied:
+        print(f"lowlight video: note: not copied to the output: {', '.join(result.not_copied)}", file=sys.stderr)
     if result.damaged:
         print(f"lowlight video: error: {result.damage_message(src, args.output)}", file=sys.stderr)
         return 1

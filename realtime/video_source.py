@@ -57,6 +57,15 @@ class Passthrough:
     packets: "queue.Queue" = field(default_factory=queue.Queue)
 
 
+def describe_stream(stream) -> str:
+    """``"#2 data (gpmd)"``: index, type and codec (or tag) of an input stream, for messages."""
+    ctx = getattr(stream, "codec_context", None)
+    codec = getattr(ctx, "name", None) or str(getattr(stream, "codec_tag", "") or "").strip() or "unknown"
+    if stream.type == "video" and stream.disposition & av.stream.Disposition.attached_pic:
+        codec += ", cover art"
+    return f"#{stream.index} {stream.type} ({codec})"
+
+
 class VideoFileSource(Source):
     """Decode a video file (anything FFmpeg reads) into RGB frames.
 
@@ -69,6 +78,9 @@ class VideoFileSource(Source):
         decoded: frames decoded so far.
         decode_errors: video packets that could not be decoded.
         read_error: message of the error that ended demuxing early, or ``None``.
+        not_copied: descriptions of the input streams that are neither enhanced nor copied
+            (``"#2 data (gpmd)"``, ``"#1 video (mjpeg, cover art)"``): data streams, attachments,
+            extra video streams; audio and subtitles only with ``copy_streams=False``.
     """
 
     def __init__(self, path, copy_streams: bool = True) -> None:
@@ -81,6 +93,7 @@ class VideoFileSource(Source):
         self.decoded = 0
         self.decode_errors = 0
         self.read_error: Optional[str] = None
+        self.not_copied: list[str] = []
 
     def open(self) -> StreamInfo:
         path = self.path
@@ -110,6 +123,9 @@ class VideoFileSource(Source):
         self.video = vs
         if self.copy_streams:
             self.passthrough.streams = [s for s in c.streams if s.type in ("audio", "subtitle")]
+        self.not_copied = [describe_stream(s) for s in c.streams if s is not vs
+                           and s not in self.passthrough.streams
+                           and (self.copy_streams or s.type not in ("audio", "subtitle"))]
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate
         rotation = 0
         tag = vs.metadata.get("rotate")

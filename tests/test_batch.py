@@ -14,7 +14,7 @@ import pytest
 
 from lowlight.batch.discover import Job, discover, remove_stale_temp_files, temp_files
 from lowlight.batch.manifest import MANIFEST_NAME, Manifest, load, make_record, needs_work
-from lowlight.batch.work import CRASH_ENV
+from lowlight.batch.work import CRASH_ENV, HANG_ENV
 from lowlight.cli import main
 from lowlight.errors import InputError, OutputError
 
@@ -212,6 +212,23 @@ def test_bad_files_and_a_killed_worker_do_not_stop_the_batch(tmp_path, weights, 
     assert batch(src, "-o", out, "--workers", 2, "--weights", weights, *FAST) == 1
     assert "1 done, 2 skipped, 2 failed" in capsys.readouterr().err
     assert (out / "crash.png").exists()
+
+
+def test_a_hung_worker_is_stopped_and_the_rest_goes_on(tmp_path, weights, capsys, monkeypatch):
+    """The stall watchdog: a worker stuck on one file is killed after --stall-timeout, that file is
+    failed (not retried), the others are done, and no partial output is left."""
+    src, out = tmp_path / "in", tmp_path / "out"
+    for i in range(3):
+        write_image(src / f"ok{i}.png", seed=i)
+    write_image(src / "hang.png", seed=9)
+    monkeypatch.setenv(HANG_ENV, "hang.png")
+    assert batch(src, "-o", out, "--workers", 2, "--stall-timeout", 2, "--weights", weights, *FAST) == 1
+    assert "3 done, 0 skipped, 1 failed" in capsys.readouterr().err
+    status = {r["file"]: r for r in records(out)}
+    assert status["hang.png"]["status"] == "failed" and "no progress for 2 s" in status["hang.png"]["error"]
+    assert sorted(p.name for p in out.iterdir()) == sorted([MANIFEST_NAME, "ok0.png", "ok1.png", "ok2.png"])
+    with pytest.raises(SystemExit):
+        batch(src, "-o", out, "--stall-timeout", -1)
 
 
 def test_missing_input_folder_one_line_error(tmp_path, capsys):

@@ -39,6 +39,17 @@ def test_png_enhanced_and_matches_api(tmp_path):
     assert out.mean() > dark_rgb().mean() + 20
 
 
+def test_output_gets_the_mode_a_new_file_gets(tmp_path):
+    """Outputs are written through a temporary file; they must not keep its private 0600 mode."""
+    src = write_rgb(tmp_path / "a.png", dark_rgb(8, 8))
+    old = os.umask(0o027)
+    try:
+        assert run_cli(src, "-o", tmp_path / "out") == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "out" / "a.png").stat().st_mode & 0o777 == 0o640
+
+
 @pytest.mark.parametrize("ext", ["jpg", "bmp", "tif", "webp"])
 def test_formats_follow_extension(tmp_path, ext):
     src = write_rgb(tmp_path / f"a.{ext}", dark_rgb())

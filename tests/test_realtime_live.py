@@ -145,7 +145,7 @@ def xvfb():
         probe.kill()
         _, err = probe.communicate()
         if shown is None:  # the environment, not lowlight: plain cv2.imshow shows nothing here
-            pytest.skip(f"OpenCV shows no window on Xvfb here (rc={probe.returncode}): "
+            pytest.skip(f"OpenCV shows no window on Xvfb here (rc={probe.returncode}, screen: {SEEN}): "
                         f"{err.decode(errors='replace').strip()[-300:]}")
         yield env
     finally:
@@ -170,12 +170,24 @@ def screenshot(display: str):
     return img[y0:y1 + 1, x0:x1 + 1]
 
 
+SEEN: list = []  # shapes of the lit screen area seen by the last wait_for, for failure messages
+
+
 def wait_for(display: str, shape: tuple, proc, timeout: float = 30.0):
+    """Poll screenshots until the lit area is ``shape``; ``None`` if ``proc`` ends or time runs out."""
+    SEEN.clear()
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and proc.poll() is None:
         img = screenshot(display)
-        if img is not None and img.shape[:2] == shape:
+        shape_now = None if img is None else img.shape[:2]
+        if not SEEN or SEEN[-1][0] != shape_now:
+            SEEN.append((shape_now, round(time.monotonic() - deadline + timeout, 1)))
+        if shape_now == shape:
             return img
+        if len(SEEN) < 8 and time.monotonic() > deadline - timeout + 5 and shutil.which("xwininfo"):
+            tree = subprocess.run(["xwininfo", "-root", "-tree", "-display", display], capture_output=True,
+                                  text=True, timeout=10).stdout  # what the server has, for the message
+            SEEN.append(("windows after 5 s:", " ".join(tree.split())[-600:]))
         time.sleep(0.2)
     return None
 
@@ -199,7 +211,12 @@ def test_window_shows_an_enhanced_picture_and_keys_work(tmp_path, weights, xvfb)
             proc.kill()
             err = proc.communicate()[1].decode(errors="replace")
         last = screenshot(display)
-        return f"rc={proc.returncode}, screen shows {None if last is None else last.shape}, stderr: {err[-400:]}"
+        if shutil.which("xwininfo"):  # the windows the X server has, mapped or not
+            tree = subprocess.run(["xwininfo", "-root", "-tree", "-display", display], capture_output=True,
+                                  text=True, timeout=10).stdout
+            err += " | windows: " + " ".join(tree.split())[-600:]
+        return (f"rc={proc.returncode}, screen shows {None if last is None else last.shape} (seen {SEEN}), "
+                f"stderr: {err[-1000:]}")
 
     try:
         img = wait_for(display, (120, 160), proc)

@@ -230,3 +230,28 @@ def test_sink_close_does_not_wait_for_an_end_marker_it_already_took(tmp_path):
     t0 = time.perf_counter()
     sink._copy_pending(block=True)  # as close() does
     assert time.perf_counter() - t0 < 0.5
+
+
+def test_streams_left_out_are_named(tmp_path, weights, capsys):
+    """A second video stream is neither enhanced nor copied: the run says so instead of dropping it silently."""
+    import av
+
+    frames = dark_frames(4)
+    src = tmp_path / "two.mkv"
+    with av.open(str(src), "w") as c:
+        streams = [c.add_stream("libx264", rate=25), c.add_stream("mpeg4", rate=25)]
+        for s in streams:
+            s.width, s.height, s.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        for f in frames:
+            for s in streams:
+                c.mux(s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        for s in streams:
+            c.mux(s.encode())
+    assert video(src, "-o", tmp_path / "out.mkv", "--weights", weights) == 0
+    err = capsys.readouterr().err
+    assert "not copied to the output: #1 video (mpeg4)" in err
+    assert len(read_video(tmp_path / "out.mkv")["frames"]) == 4
+    assert video(src, "-o", tmp_path / "out2.mkv", "--weights", weights, "--no-audio") == 0
+    assert "#1 video (mpeg4)" in capsys.readouterr().err
+    assert video(tmp_path / "out.mkv", "-o", tmp_path / "again.mkv", "--weights", weights) == 0
+    assert "not copied" not in capsys.readouterr().err
