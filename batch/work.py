@@ -122,11 +122,12 @@ def process(job: Job, options: dict, progress: Optional[Callable[[int], None]] =
     Returns:
         a record of :func:`~lowlight.batch.manifest.make_record`: ``done`` with the frame count, or
         ``failed`` with the one-line error (a damaged video is ``failed`` although the frames that
-        decoded were written).
+        decoded were written); a video whose input had streams that are not copied also gets
+        ``not_copied`` (``["#2 data (gpmd)"]``).
     """
     _test_hooks(options, job)
     t0 = time.perf_counter()
-    frames, error = 0, None
+    frames, error, extra = 0, None, {}
     try:
         if job.dst.resolve() == job.src.resolve():
             raise LowlightError(f"{job.dst}: output would overwrite its input; choose another output folder")
@@ -148,6 +149,8 @@ def process(job: Job, options: dict, progress: Optional[Callable[[int], None]] =
             on_frame = (lambda _frame, _info: progress(1)) if progress is not None else None
             result = transcode(job.src, job.dst, video_args(options, job), enhancer, on_frame=on_frame)
             frames = result.frames
+            if result.not_copied:
+                extra["not_copied"] = result.not_copied
             if result.damaged:
                 error = result.damage_message(job.src, job.dst)
     except LowlightError as exc:
@@ -156,4 +159,4 @@ def process(job: Job, options: dict, progress: Optional[Callable[[int], None]] =
         text = str(exc).strip().splitlines()
         error = f"{job.src}: unexpected {type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
     return make_record(job, "failed" if error else "done", frames=frames, seconds=time.perf_counter() - t0,
-                       error=error, pid=os.getpid())
+                       error=error, pid=os.getpid(), **extra)

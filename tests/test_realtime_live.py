@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pytest
@@ -110,18 +111,28 @@ while time.monotonic() < end:
     cv2.imshow("probe", np.full((120, 160, 3), 200, np.uint8))
     cv2.waitKey(50)
 """
+ATTEMPTS = 3  # runs of a window scenario before an unpainted window counts as this host's flake
+
+
+class Unpainted(Exception):
+    """A window of the expected size is mapped and viewable but the screen there stays black: Qt never
+    painted into it. Plain ``cv2.imshow`` under Xvfb (no window manager) does this in about 1 run in 5
+    when both cores are busy, so it is a Qt/Xvfb flake of the host, not a lowlight bug."""
 
 
 @pytest.fixture
 def xvfb():
-    """A fresh Xvfb on a display number it picks itself (``-displayfd``: no clash with another X server on
-    this host), checked to show a plain OpenCV window before the test uses it."""
-    exe, xwd = shutil.which("Xvfb"), shutil.which("xwd")
-    if not exe or not xwd:
-        pytest.skip("Xvfb/xwd not installed (apt-get install xvfb x11-apps)")
+    """The environment for a GUI process on a fresh Xvfb, on a display number Xvfb picks itself
+    (``-displayfd``: no clash with another X server on this host) that never resets (``-noreset``: by
+    default an X server resets when its last client leaves, and a client connecting then fails);
+    skips unless a plain OpenCV window gets painted there."""
+    exe, xwd, xwininfo = shutil.which("Xvfb"), shutil.which("xwd"), shutil.which("xwininfo")
+    if not exe or not xwd or not xwininfo:
+        pytest.skip("Xvfb/xwd/xwininfo not installed (apt-get install xvfb x11-apps x11-utils)")
     r, w = os.pipe()
-    proc = subprocess.Popen([exe, "-displayfd", str(w), "-screen", "0", "800x600x24", "-nolisten", "tcp"],
-                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([exe, "-displayfd", str(w), "-screen", "0", "800x600x24", "-nolisten", "tcp",
+                             "-noreset"],
+                            pass_fds=(w,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     os.close(w)
     number = b""
     deadline = time.monotonic() + 15
@@ -134,19 +145,27 @@ def xvfb():
     os.close(r)
     if not number.strip().isdigit():
         proc.kill()
-        pytest.skip(f"Xvfb did not start: {proc.communicate()[1].decode(errors='replace')[-300:]}")
+        proc.wait()
+        pytest.skip("Xvfb did not start")
     display = f":{number.decode().strip()}"
     try:
         env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", QT_LOGGING_RULES="*=false")
         env.pop("WAYLAND_DISPLAY", None)
-        probe = subprocess.Popen([sys.executable, "-c", PROBE, "20"], env=env, stdout=subprocess.DEVNULL,
-                                 stderr=subprocess.PIPE)
-        shown = wait_for(display, (120, 160), probe, 20)
-        probe.kill()
-        _, err = probe.communicate()
-        if shown is None:  # the environment, not lowlight: plain cv2.imshow shows nothing here
-            pytest.skip(f"OpenCV shows no window on Xvfb here (rc={probe.returncode}, screen: {SEEN}): "
-                        f"{err.decode(errors='replace').strip()[-300:]}")
+        why = ""
+        for _ in range(ATTEMPTS):
+            probe = subprocess.Popen([sys.executable, "-c", PROBE, "20"], env=env, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
+            try:
+                shown = wait_for(display, (120, 160), probe, 15, "probe")
+            except Unpainted as exc:
+                shown, why = None, str(exc)
+            probe.kill()
+            err = probe.communicate()[1].decode(errors="replace").strip()
+            if shown is not None:
+                break
+            why = why or f"no window (rc={probe.returncode}): {err[-300:]}"
+        else:
+            pytest.skip(f"a plain OpenCV window is not painted on Xvfb here, {ATTEMPTS} tries: {why}")
         yield env
     finally:
         proc.terminate()
@@ -170,36 +189,48 @@ def screenshot(display: str):
     return img[y0:y1 + 1, x0:x1 + 1]
 
 
-SEEN: list = []  # shapes of the lit screen area seen by the last wait_for, for failure messages
+def mapped_window(display: str, name: str):
+    """``(height, width)`` of the viewable window called ``name``, or ``None``."""
+    info = subprocess.run(["xwininfo", "-name", name, "-display", display], capture_output=True, text=True,
+                          timeout=10).stdout
+    fields = dict(line.strip().split(": ", 1) for line in info.splitlines() if ": " in line)
+    if fields.get("Map State") != "IsViewable":
+        return None
+    return int(fields["Height"]), int(fields["Width"])
 
 
-def wait_for(display: str, shape: tuple, proc, timeout: float = 30.0):
-    """Poll screenshots until the lit area is ``shape``; ``None`` if ``proc`` ends or time runs out."""
-    SEEN.clear()
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and proc.poll() is None:
+def wait_for(display: str, shape: tuple, proc, timeout: float = 30.0, name: str = "lowlight live",
+             before: Optional[tuple] = None, unpainted_after: float = 6.0):
+    """Poll screenshots until the lit area is ``shape`` and return it; ``None`` if ``proc`` ends or
+    time runs out. Raises :class:`Unpainted` when, for ``unpainted_after`` seconds, a window called
+    ``name`` is mapped at ``shape`` while the screen shows only black or the ``before`` shape (the
+    picture before the window was resized)."""
+    seen = []
+    start = time.monotonic()
+    while time.monotonic() < start + timeout and proc.poll() is None:
         img = screenshot(display)
         shape_now = None if img is None else img.shape[:2]
-        if not SEEN or SEEN[-1][0] != shape_now:
-            SEEN.append((shape_now, round(time.monotonic() - deadline + timeout, 1)))
+        if not seen or seen[-1] != shape_now:
+            seen.append(shape_now)
         if shape_now == shape:
             return img
-        if len(SEEN) < 8 and time.monotonic() > deadline - timeout + 5 and shutil.which("xwininfo"):
-            tree = subprocess.run(["xwininfo", "-root", "-tree", "-display", display], capture_output=True,
-                                  text=True, timeout=10).stdout  # what the server has, for the message
-            SEEN.append(("windows after 5 s:", " ".join(tree.split())[-600:]))
+        if (set(seen) <= {None, before} and time.monotonic() > start + unpainted_after
+                and mapped_window(display, name) == shape):
+            raise Unpainted(f"window {name!r} is mapped at {shape[1]}x{shape[0]} but for {unpainted_after:g} s "
+                            f"the screen showed only {seen}")
         time.sleep(0.2)
+    WAITED[:] = seen
     return None
 
 
-def test_window_shows_an_enhanced_picture_and_keys_work(tmp_path, weights, xvfb):
-    """A real window: enhanced picture with the overlay; v = side by side, e = enhancement off, q = quit."""
-    frames = dark_frames(450, 160, 120)  # 15 s at 30 fps: long enough for the key presses
-    clip = make_clip(tmp_path / "win.mp4", frames, fps=30, audio=False)
-    dark = np.mean([f[40:].mean() for f in frames[:30]])
-    env, display = xvfb, xvfb["DISPLAY"]
+WAITED: list = []  # the lit shapes the last unsuccessful wait_for saw, for failure messages
+
+
+def window_scenario(clip: Path, weights: Path, env: dict, dark: float) -> None:
+    """Run ``lowlight live`` in a window and check the picture, the overlay and the keys v, e and q."""
+    display = env["DISPLAY"]
     cmd = [sys.executable, "-m", "lowlight", "live", "--source", str(clip), "--weights", str(weights)]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
     def why() -> str:
         """The run's state and the end of its stderr, for a failure message."""
@@ -210,13 +241,7 @@ def test_window_shows_an_enhanced_picture_and_keys_work(tmp_path, weights, xvfb)
         except subprocess.TimeoutExpired:
             proc.kill()
             err = proc.communicate()[1].decode(errors="replace")
-        last = screenshot(display)
-        if shutil.which("xwininfo"):  # the windows the X server has, mapped or not
-            tree = subprocess.run(["xwininfo", "-root", "-tree", "-display", display], capture_output=True,
-                                  text=True, timeout=10).stdout
-            err += " | windows: " + " ".join(tree.split())[-600:]
-        return (f"rc={proc.returncode}, screen shows {None if last is None else last.shape} (seen {SEEN}), "
-                f"stderr: {err[-1000:]}")
+        return f"rc={proc.returncode}, lit areas seen {WAITED}, stderr: {err[-600:]}"
 
     try:
         img = wait_for(display, (120, 160), proc)
@@ -232,11 +257,11 @@ def test_window_shows_an_enhanced_picture_and_keys_work(tmp_path, weights, xvfb)
                 subprocess.run([xdotool, "windowfocus", "--sync", wid, "key", key], env=env, check=True, timeout=10)
 
             press("v")
-            img = wait_for(display, (120, 320), proc, 10)
+            img = wait_for(display, (120, 320), proc, 10, before=(120, 160))
             assert img is not None, f"v did not switch to side by side ({why()})"
             assert img[40:, 160:].mean() > img[40:, :160].mean() + 25  # original left, enhanced right
             press("e")
-            img = wait_for(display, (120, 160), proc, 10)
+            img = wait_for(display, (120, 160), proc, 10, before=(120, 320))
             assert img is not None and img[40:].mean() < dark + 10, f"e did not turn enhancement off ({why()})"
             press("q")
             proc.wait(15)
@@ -245,3 +270,19 @@ def test_window_shows_an_enhanced_picture_and_keys_work(tmp_path, weights, xvfb)
         if proc.poll() is None:
             proc.terminate()
             proc.wait(20)
+        proc.stderr.close()
+
+
+def test_window_shows_an_enhanced_picture_and_keys_work(tmp_path, weights, xvfb):
+    """A real window: enhanced picture with the overlay; v = side by side, e = enhancement off, q = quit.
+    Only an unpainted window (:class:`Unpainted`, the host's flake) is tried again."""
+    frames = dark_frames(450, 160, 120)  # 15 s at 30 fps: long enough for the key presses
+    clip = make_clip(tmp_path / "win.mp4", frames, fps=30, audio=False)
+    dark = float(np.mean([f[40:].mean() for f in frames[:30]]))
+    flakes = []
+    for _ in range(ATTEMPTS):
+        try:
+            return window_scenario(clip, weights, xvfb, dark)
+        except Unpainted as exc:
+            flakes.append(str(exc))
+    pytest.skip(f"Qt left the window unpainted in all {ATTEMPTS} runs (Xvfb flake): {flakes[-1]}")
