@@ -45,7 +45,8 @@ def register(sub) -> None:
                         "smooth illumination gradients (default 1)")
     p.add_argument("--tv-weight", type=float, help="weight of first-order smoothness (official: 200 zero-dce, 1600 zero-dce++)")
     p.add_argument("--tv2-weight", type=float, help="weight of second-order smoothness (default: the first-order weight)")
-    p.add_argument("--exposure-level", type=float, default=d.exposure_level, help="target patch brightness (default 0.6)")
+    p.add_argument("--exposure-level", type=float, default=d.exposure_level, help="target brightness of 16x16 patches, in [0, 1] (default 0.6, the papers' E; "
+                        "short CPU runs at 0.6 give over-bright models, the bundled weights were fine-tuned at 0.4)")
     p.add_argument("--gain-range", type=_range, default=d.gain_range, metavar="LO,HI",
                    help=f"exposure augmentation: log-uniform gain range (default {d.gain_range[0]},{d.gain_range[1]})")
     p.add_argument("--gamma-range", type=_range, default=d.gamma_range, metavar="LO,HI",
