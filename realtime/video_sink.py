@@ -7,13 +7,15 @@ streams (:class:`~lowlight.realtime.video_source.Passthrough`) unchanged.
 
 It writes to a hidden temporary file beside the target (``.NAME.PID.part.EXT``,
 same extension so FFmpeg picks the same muxer) and renames it over the target
-only in ``close(ok=True)``; ``close(ok=False)`` deletes it.
+only in ``close(ok=True)``; ``close(ok=False)`` deletes it. Such files left by a process that was
+killed outright (SIGKILL, power cut) are removed by the next run that writes the same target.
 """
 
 from __future__ import annotations
 
 import os
 import queue
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional
@@ -43,6 +45,38 @@ _YUV444_OK = {"libx264", "libx265", "libvpx-vp9"}
 def temp_path(target: Path) -> Path:
     """``dir/.NAME.PID.part.EXT`` for ``dir/NAME.EXT``."""
     return target.with_name(f".{target.stem}.{os.getpid()}.part{target.suffix}")
+
+
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id exists (one we may not signal counts as alive)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, ValueError):
+        return pid > 0
+    return True
+
+
+def remove_orphaned_temp_files(target: Path) -> list[Path]:
+    """Delete the :func:`temp_path` files of ``target`` left by processes that no longer exist (a
+    ``lowlight video`` killed with SIGKILL or by a power cut); returns what was removed. Files of a
+    running process, this one included, are left alone."""
+    pattern = re.compile(rf"\.{re.escape(target.stem)}\.(\d+)\.part{re.escape(target.suffix)}")
+    removed = []
+    try:
+        names = os.listdir(target.parent)
+    except OSError:
+        return removed
+    for name in names:
+        m = pattern.fullmatch(name)
+        if m and int(m[1]) != os.getpid() and not process_alive(int(m[1])):
+            try:
+                (target.parent / name).unlink()
+                removed.append(target.parent / name)
+            except OSError:
+                pass
+    return removed
 
 
 def parse_bitrate(text: str) -> int:
@@ -151,6 +185,7 @@ class VideoFileSink(Sink):
                                f"(choose one of {', '.join(CODECS)})") from None
         if codec.type != "video":
             raise OutputError(f"--codec {self.encoder}: not a video encoder")
+        remove_orphaned_temp_files(self.path)
         self.temp = temp_path(self.path)
         try:
             self.container = av.open(str(self.temp), "w")

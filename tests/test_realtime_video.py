@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -255,3 +258,18 @@ def test_streams_left_out_are_named(tmp_path, weights, capsys):
     assert "#1 video (mpeg4)" in capsys.readouterr().err
     assert video(tmp_path / "out.mkv", "-o", tmp_path / "again.mkv", "--weights", weights) == 0
     assert "not copied" not in capsys.readouterr().err
+
+
+def test_temp_file_of_a_killed_run_is_cleaned_up(tmp_path, clip, weights):
+    """A SIGKILLed run leaves its hidden .STEM.PID.part.EXT; the next run to the same output removes it,
+    but never the temporary file of a process that is still running."""
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()  # a pid that has just exited
+    orphan = tmp_path / f".out.{dead}.part.mp4"
+    running = tmp_path / f".out.{os.getppid()}.part.mp4"
+    other = tmp_path / f".other.{dead}.part.mp4"
+    for p in (orphan, running, other):
+        p.write_bytes(b"half a video")
+    assert video(clip, "-o", tmp_path / "out.mp4", "--weights", weights, "--preset", "ultrafast") == 0
+    assert not orphan.exists() and running.exists() and other.exists()
+    assert len(read_video(tmp_path / "out.mp4")["frames"]) == 12
