@@ -53,9 +53,9 @@ def register(sub) -> None:
                         f"and video type ({' '.join(VIDEO_EXTENSIONS)} and the image types)")
     g.add_argument("--force", action="store_true", help="redo files whose output is already complete")
     g.add_argument("--stall-timeout", type=non_negative_float, default=600.0, metavar="S",
-                   help="local workers: a worker that finishes no frame of its file for S seconds is stopped "
-                        "and the file recorded failed (hung decoder or storage); 0 waits for ever "
-                        "(default: %(default)g)")
+                   help="a worker that finishes no frame of its file for S seconds is stopped and the file "
+                        "recorded failed (hung decoder or storage; with --ray after Ray's one retry); 0 waits "
+                        "for ever (default: %(default)g)")
     add_quality_option(p)
     add_video_options(p)  # .webm outputs use vp9 unless --codec av1
     add_model_options(p)
@@ -127,7 +127,7 @@ def run(args: argparse.Namespace) -> int:
                 from lowlight.batch.ray_runner import run_ray
 
                 run_ray(todo, options, None if args.ray is True else args.ray, on_result, on_frames,
-                        max_in_flight=args.workers)
+                        max_in_flight=args.workers, stall_timeout=args.stall_timeout or None)
             else:
                 from lowlight.batch.local import available_cores, run_local, threads_per_worker
 

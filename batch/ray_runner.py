@@ -7,11 +7,17 @@ same folder, then rename), so a worker that dies leaves no half file under a fin
 loses no finished output. Ray reuses its worker processes between tasks, and
 :mod:`lowlight.batch.work` caches the enhancer in each of them, so the model is loaded once
 per worker process. A task whose worker dies is retried once by Ray (``max_retries=1``);
-if it dies again the file is recorded ``failed`` and the others go on.
+if it dies again the file is recorded ``failed`` and the others go on. A task that finishes no
+frame for ``stall_timeout`` seconds ends its own worker process (a watchdog thread in the task:
+a thread stuck in a decoder cannot be interrupted), which Ray then treats as a dying worker.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
 from collections import deque
 from dataclasses import replace
 from pathlib import Path
@@ -35,12 +41,30 @@ def import_ray():
     return ray
 
 
-def ray_task(job: Job, options: dict, threads: int = 1) -> dict:
+def ray_task(job: Job, options: dict, threads: int = 1, stall_timeout: Optional[float] = None) -> dict:
     """Body of one Ray task (runs in a Ray worker process): set the process up on first use
     (``threads`` torch threads, enhancer cached), then :func:`lowlight.batch.work.process`.
-    Returns the file's manifest record."""
+    With ``stall_timeout`` (seconds), a watchdog thread kills this worker process when no frame
+    has been finished for that long. Returns the file's manifest record."""
     work.ensure_worker(options, threads)
-    return work.process(job, options)
+    if not stall_timeout:
+        return work.process(job, options)
+    last = [time.monotonic()]
+    finished = threading.Event()
+
+    def progress(_frames: int) -> None:
+        last[0] = time.monotonic()
+
+    def watchdog() -> None:
+        while not finished.wait(min(1.0, stall_timeout / 4)):
+            if time.monotonic() - last[0] > stall_timeout:
+                os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
+
+    threading.Thread(target=watchdog, name="lowlight-stall-watchdog", daemon=True).start()
+    try:
+        return work.process(job, options, progress)
+    finally:
+        finished.set()
 
 
 def connect(address: Optional[str]):
@@ -66,7 +90,7 @@ def connect(address: Optional[str]):
 
 def run_ray(jobs: Iterable[Job], options: dict, address: Optional[str], on_result: Callable[[dict], None],
             on_frames: Optional[Callable[[int], None]] = None, max_in_flight: Optional[int] = None,
-            threads: int = 1) -> None:
+            threads: int = 1, stall_timeout: Optional[float] = None) -> None:
     """Process ``jobs`` as Ray tasks.
 
     Args:
@@ -78,6 +102,8 @@ def run_ray(jobs: Iterable[Job], options: dict, address: Optional[str], on_resul
         max_in_flight: at most this many tasks submitted at once (``None``: all of them; Ray queues
             them until a CPU is free).
         threads: CPUs reserved by, and torch threads of, each task.
+        stall_timeout: seconds a task may go without finishing a frame before its worker process
+            is ended (then retried once by Ray, like a worker that died); ``None``: no limit.
 
     Raises:
         BackendError: Ray is not installed or cannot connect.
@@ -96,7 +122,7 @@ def run_ray(jobs: Iterable[Job], options: dict, address: Optional[str], on_resul
             while queue or in_flight:
                 while queue and len(in_flight) < limit:
                     job = queue.popleft()
-                    in_flight[remote.remote(job, options_ref, threads)] = job
+                    in_flight[remote.remote(job, options_ref, threads, stall_timeout)] = job
                 done, _ = ray.wait(list(in_flight), num_returns=1)
                 for ref in done:
                     job = in_flight.pop(ref)
@@ -106,8 +132,10 @@ def run_ray(jobs: Iterable[Job], options: dict, address: Optional[str], on_resul
                         remove_temp_files(job.dst)
                         lines = str(exc).strip().splitlines()
                         why = type(exc).__name__ + (f": {lines[0]}" if lines else "")
-                        record = make_record(job, "failed", error=f"{job.src}: the Ray worker died while "
-                                             f"enhancing it ({why[:200]}); the other files were not affected")
+                        stalled = f" or made no progress for {stall_timeout:g} s" if stall_timeout else ""
+                        record = make_record(job, "failed", error=f"{job.src}: the Ray worker died{stalled} "
+                                             f"while enhancing it ({why[:200]}); the other files were not "
+                                             "affected")
                     if on_frames is not None and record.get("frames"):
                         on_frames(record["frames"])
                     on_result(record)

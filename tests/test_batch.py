@@ -248,28 +248,31 @@ def test_ray_missing_names_the_extra(tmp_path, weights, capsys, monkeypatch):
     assert len(err.splitlines()) == 1 and "pip install 'lowlight[ray]'" in err
 
 
-def test_ray_batch_with_a_killed_worker(tmp_path, weights, capsys, monkeypatch):
+def test_ray_batch_with_a_killed_and_a_hung_worker(tmp_path, weights, capsys, monkeypatch):
     ray = pytest.importorskip("ray")
     src, out = tmp_path / "in", tmp_path / "out"
     write_image(src / "a.png")
     write_image(src / "sub" / "b.png", seed=1)
     make_clip(src / "sub" / "c.mp4", dark_frames(6))  # sub/ made by write_image
     write_image(src / "crash.png", seed=2)
+    write_image(src / "hang.png", seed=3)
     monkeypatch.setenv(CRASH_ENV, "crash.png")
+    monkeypatch.setenv(HANG_ENV, "hang.png")  # its task's watchdog ends the worker after 2 s
     owned = not ray.is_initialized()
     if owned:
         ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False)
     try:
-        assert batch(src, "-o", out, "--ray", "--weights", weights, *FAST) == 1
+        assert batch(src, "-o", out, "--ray", "--stall-timeout", 2, "--weights", weights, *FAST) == 1
     finally:
         if owned:
             ray.shutdown()
     err = capsys.readouterr().err
-    assert "3 done, 0 skipped, 1 failed" in err and "8 frames" in err
+    assert "3 done, 0 skipped, 2 failed" in err and "8 frames" in err
     status = {r["file"]: r for r in records(out)}
     assert {f: r["status"] for f, r in status.items()} == {
-        "a.png": "done", "sub/b.png": "done", "sub/c.mp4": "done", "crash.png": "failed"}
+        "a.png": "done", "sub/b.png": "done", "sub/c.mp4": "done", "crash.png": "failed", "hang.png": "failed"}
     assert "Ray worker died" in status["crash.png"]["error"]
+    assert "no progress for 2 s" in status["hang.png"]["error"]
     assert len(read_video(out / "sub" / "c.mp4")["frames"]) == 6
     made = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
     assert made == ["a.png", MANIFEST_NAME, "sub/b.png", "sub/c.mp4"]
