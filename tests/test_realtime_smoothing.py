@@ -81,6 +81,24 @@ def test_estimate_every_reuses_maps(tmp_path):
     assert proc.estimates == 4
 
 
+@pytest.mark.parametrize("size,probe_used", [(256, False), (1024, True)])
+def test_cut_detection_copy_follows_the_estimation_size(tmp_path, size, probe_used):
+    """The detector reads the estimation copy (reused for the estimate) up to 512 px, a strided probe above;
+    both find the cut and estimate on the same schedule."""
+    import cv2
+    from lowlight import Enhancer
+
+    enh = Enhancer(weights=brightening_weights(tmp_path / "w.pt"), longest_side=size)
+    proc = FrameProcessor(enh, smooth=0.5, estimate_every=3)
+    a = cv2.resize(textured(0), (1280, 720), interpolation=cv2.INTER_NEAREST)
+    b = cv2.resize(textured(5), (1280, 720), interpolation=cv2.INTER_NEAREST)
+    obs, small = proc._observe(a)
+    assert (small is None) == probe_used and (probe_used or small.shape == (144, 256, 3))
+    outs = [proc.process(f) for f in [a, a, a, a, b]]
+    assert proc.estimates == 3  # frame 1, frame 4 (every 3rd), frame 5 (the cut)
+    assert proc.smoother.cuts == 2 and all(o.mean() > a.mean() for o in outs[:4])
+
+
 # --- flicker on a real static scene ----------------------------------------------------------------
 
 H, W = 96, 128
