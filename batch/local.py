@@ -124,7 +124,6 @@ class _Worker:
         self.stalled = False  # killed by the stall watchdog
         self.progress_at = time.monotonic()  # when the current job last made progress
 
-
     def send(self, job: Optional[Job]) -> None:
         self.conn.send(job)
         if job is not None:

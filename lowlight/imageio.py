@@ -148,8 +148,17 @@ def new_file_mode() -> int:
     """The permission bits ``open()`` would give a new file (``0o666`` less the umask), e.g. ``0o644``.
 
     ``mkstemp`` creates its files ``0o600``; outputs get this mode instead so
-    they are as readable as any file the user writes.
+    they are as readable as any file the user writes. The umask is read from
+    ``/proc/self/status`` where Linux shows it (setting it to read it back would
+    briefly change it for the process's other threads).
     """
+    try:
+        with open("/proc/self/status", "r", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask

@@ -80,7 +80,8 @@ class VideoFileSource(Source):
         read_error: message of the error that ended demuxing early, or ``None``.
         not_copied: descriptions of the input streams that are neither enhanced nor copied
             (``"#2 data (gpmd)"``, ``"#1 video (mjpeg, cover art)"``): data streams, attachments,
-            extra video streams; audio and subtitles only with ``copy_streams=False``.
+            extra video streams (not the audio and subtitles that ``copy_streams=False`` leaves out
+            on purpose).
     """
 
     def __init__(self, path, copy_streams: bool = True) -> None:
