@@ -123,7 +123,7 @@ def process(job: Job, options: dict, progress: Optional[Callable[[int], None]] =
         a record of :func:`~lowlight.batch.manifest.make_record`: ``done`` with the frame count, or
         ``failed`` with the one-line error (a damaged video is ``failed`` although the frames that
         decoded were written); a video whose input had streams that are not copied also gets
-        ``not_copied`` (``["#2 data (gpmd)"]``).
+        ``not_copied`` (``["#2 data (bin_data)"]``).
     """
     _test_hooks(options, job)
     t0 = time.perf_counter()

@@ -58,9 +58,9 @@ class Passthrough:
 
 
 def describe_stream(stream) -> str:
-    """``"#2 data (gpmd)"``: index, type and codec (or tag) of an input stream, for messages."""
+    """``"#2 data (bin_data)"``: index, type and codec of an input stream, for messages."""
     ctx = getattr(stream, "codec_context", None)
-    codec = getattr(ctx, "name", None) or str(getattr(stream, "codec_tag", "") or "").strip() or "unknown"
+    codec = getattr(ctx, "name", None) or getattr(stream, "name", None) or "unknown"
     if stream.type == "video" and stream.disposition & av.stream.Disposition.attached_pic:
         codec += ", cover art"
     return f"#{stream.index} {stream.type} ({codec})"
@@ -79,7 +79,7 @@ class VideoFileSource(Source):
         decode_errors: video packets that could not be decoded.
         read_error: message of the error that ended demuxing early, or ``None``.
         not_copied: descriptions of the input streams that are neither enhanced nor copied
-            (``"#2 data (gpmd)"``, ``"#1 video (mjpeg, cover art)"``): data streams, attachments,
+            (``"#2 data (bin_data)"``, ``"#1 video (mjpeg, cover art)"``): data streams, attachments,
             extra video streams (not the audio and subtitles that ``copy_streams=False`` leaves out
             on purpose).
     """

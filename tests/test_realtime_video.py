@@ -259,6 +259,21 @@ def test_streams_left_out_are_named(tmp_path, weights, capsys):
     assert video(tmp_path / "out.mkv", "-o", tmp_path / "again.mkv", "--weights", weights) == 0
     assert "not copied" not in capsys.readouterr().err
 
+    # a data stream (KLV metadata in MPEG-TS, as drones and body cameras write)
+    ts = tmp_path / "klv.ts"
+    with av.open(str(ts), "w") as c:
+        v, d = c.add_stream("libx264", rate=25), c.add_data_stream(codec_name="klv")
+        v.width, v.height, v.pix_fmt = frames[0].shape[1], frames[0].shape[0], "yuv420p"
+        for i, f in enumerate(frames):
+            c.mux(v.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+            packet = av.Packet(b"telemetry %d" % i)
+            packet.stream, packet.pts, packet.dts, packet.time_base = d, i, i, Fraction(1, 25)
+            c.mux(packet)
+        c.mux(v.encode())
+    assert video(ts, "-o", tmp_path / "klv.mp4", "--weights", weights) == 0
+    assert "not copied to the output: #1 data (" in capsys.readouterr().err
+    assert len(read_video(tmp_path / "klv.mp4")["frames"]) == 4
+
 
 def test_temp_file_of_a_killed_run_is_cleaned_up(tmp_path, clip, weights):
     """A SIGKILLed run leaves its hidden .STEM.PID.part.EXT; the next run to the same output removes it,
