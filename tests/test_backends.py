@@ -147,3 +147,18 @@ def test_tensorrt_fp16_matches_and_engine_is_cached(tmp_path, monkeypatch):
     again.cache_file.write_bytes(b"garbage")
     with pytest.warns(RuntimeWarning, match="failed to load"):
         assert create_backend("tensorrt", model, "cuda").how == "built"
+
+
+def test_a_built_artefact_that_fails_its_checks_is_not_cached(tmp_path):
+    """load_or_build runs from_bytes (the checks) before writing: a bad build raises and leaves no cache file."""
+    from lowlight.backends.cache import load_or_build
+
+    def reject(data: bytes):
+        raise ValueError(f"probe mismatch in {len(data)} bytes")
+
+    path = tmp_path / "engine.bin"
+    with pytest.raises(ValueError, match="probe mismatch"):
+        load_or_build(path, build=lambda: b"engine", from_bytes=reject, what="test engine")
+    assert not path.exists()
+    assert load_or_build(path, build=lambda: b"engine", from_bytes=len, what="test engine") == (6, "built")
+    assert load_or_build(path, build=lambda: b"other", from_bytes=len, what="test engine") == (6, "cached")

@@ -46,18 +46,19 @@ def write_atomic(path: Path, data: bytes) -> None:
     atomic_write_bytes(path, data)
 
 
-def load_or_build(path: Path, load: Callable[[Path], T], build: Callable[[], bytes],
-                  from_bytes: Callable[[bytes], T], what: str) -> tuple[T, str]:
+def load_or_build(path: Path, build: Callable[[], bytes], from_bytes: Callable[[bytes], T],
+                  what: str) -> tuple[T, str]:
     """Return ``(artefact, how)`` where ``how`` is ``"cached"``, ``"built"`` or ``"built (not cached: ...)"``.
 
-    Tries ``load(path)`` when the file exists; on any failure the file is
-    removed with a warning and the artefact rebuilt: ``build()`` returns the
-    serialised bytes, which are cached at ``path`` and turned into the artefact
-    with ``from_bytes``.
+    Tries ``from_bytes`` on the file's bytes when it exists; on any failure the
+    file is removed with a warning and the artefact rebuilt: ``build()`` returns
+    the serialised bytes, which are turned into the artefact with ``from_bytes``
+    (its checks run first) and only then cached at ``path``, so an artefact that
+    fails them is never cached.
     """
     if path.exists():
         try:
-            return load(path), "cached"
+            return from_bytes(path.read_bytes()), "cached"
         except Exception as exc:  # any corruption: rebuild, never trust
             first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             warnings.warn(f"lowlight: cached {what} {path} failed to load ({first}); rebuilding it",
@@ -67,6 +68,7 @@ def load_or_build(path: Path, load: Callable[[Path], T], build: Callable[[], byt
             except OSError:
                 pass
     data = build()
+    artefact = from_bytes(data)
     how = "built"
     try:
         write_atomic(path, data)
@@ -75,5 +77,4 @@ def load_or_build(path: Path, load: Callable[[Path], T], build: Callable[[], byt
         warnings.warn(f"lowlight: cannot cache {what} in {path.parent} ({exc.strerror or exc}); "
                       "it will be rebuilt next run (set LOWLIGHT_CACHE_DIR to a writable folder)",
                       RuntimeWarning, stacklevel=2)
-    return from_bytes(data), how
-
+    return artefact, how

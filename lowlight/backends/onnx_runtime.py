@@ -69,9 +69,8 @@ class OnnxRuntimeBackend(CurveBackend):
                "precision": "fp32"}
         self.cache_file = cache_path("onnx", key, ".onnx")
         with flush_denormals():  # ORT sets FTZ/DAZ in the creating thread: keep the caller's state
-            self.session, self.how = load_or_build(
-                self.cache_file, load=lambda p: self._session(p.read_bytes()), build=lambda: export_onnx(model),
-                from_bytes=self._session, what="ONNX graph")
+            self.session, self.how = load_or_build(self.cache_file, build=lambda: export_onnx(model),
+                                                   from_bytes=self._session, what="ONNX graph")
 
     def _session(self, data: bytes):
         opts = self._ort.SessionOptions()

@@ -33,7 +33,6 @@ from lowlight.weights import weights_digest
 INSTALL = "pip install 'lowlight[tensorrt]'"
 MIN_SIDE = 8
 MAX_BATCH = 4
-FP16_TOLERANCE = 5e-3
 PROBE_TOLERANCE = 5e-2  # a loaded engine this far from eager torch on the probe is treated as corrupt
 
 
@@ -93,8 +92,8 @@ class TensorRTBackend(CurveBackend):
         self._probe = torch.rand(1, 3, opt[2], opt[3], device=self.device)
         with torch.inference_mode():
             self._expected = model.net(self._probe).float()
-        self.engine, self.how = load_or_build(self.cache_file, load=self._load_checked, build=self._build,
-                                              from_bytes=lambda data: self._load_bytes(data), what="TensorRT engine")
+        self.engine, self.how = load_or_build(self.cache_file, build=self._build, from_bytes=self._load_bytes,
+                                              what="TensorRT engine")
 
     def _inputs(self):
         s = self.shapes
@@ -119,9 +118,6 @@ class TensorRTBackend(CurveBackend):
         module = torch.export.load(io.BytesIO(data)).module()
         self._verify(module)
         return module
-
-    def _load_checked(self, path: Path):
-        return self._load_bytes(path.read_bytes())
 
     @torch.inference_mode()
     def _verify(self, module) -> None:
