@@ -13,7 +13,11 @@ from typing import Optional
 import cv2
 import numpy as np
 
-SAMPLE_PHOTO = Path(__file__).resolve().parents[1] / "samples" / "dark_coffee.png"
+import lowlight
+
+# Next to the lowlight package, wherever lowlight.realtime itself lives (in a source checkout the
+# realtime/ folder is not inside lowlight/).
+SAMPLE_PHOTO = Path(lowlight.__file__).resolve().parent / "samples" / "dark_coffee.png"
 
 
 def dark_scene(width: int, height: int, photo: Optional[Path] = None) -> np.ndarray:

@@ -6,6 +6,7 @@ import json
 import shutil
 
 import cv2
+import numpy as np
 import pytest
 
 from lowlight.cli import main
@@ -55,3 +56,15 @@ def test_bench_rejects_bad_options(args, message, capsys):
 def test_bench_plot_to_a_missing_folder_fails_before_measuring(tmp_path, capsys):
     code = main(["bench", "--resolution", "64x48", "--frames", "2", "--plot", str(tmp_path / "nope" / "c.png")])
     assert code == 1 and "output folder does not exist" in capsys.readouterr().err
+
+
+def test_bench_scene_is_the_bundled_photo():
+    """The synthetic bench clip pans over the bundled sample photo (not the gradient fallback)."""
+    from lowlight.realtime.synthetic import SAMPLE_PHOTO, dark_scene
+
+    assert SAMPLE_PHOTO.is_file()
+    scene = dark_scene(64, 48)
+    x = scene.mean(axis=2)
+    gradient = dark_scene(64, 48, photo=SAMPLE_PHOTO.with_name("missing.png"))
+    assert scene.shape == gradient.shape and not np.allclose(scene, gradient)
+    assert x.std() > 1.0
