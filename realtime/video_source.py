@@ -170,6 +170,18 @@ class VideoFileSource(Source):
         last_pts: Optional[int] = None
         rotation: Optional[int] = None
         pending = self.passthrough.packets
+
+        def to_frame(f) -> Frame:
+            """The pipeline frame of decoded ``f``: rotation from the first frame (or the stream tag),
+            a missing pts filled in one frame step after the previous one."""
+            nonlocal last_pts, rotation
+            if rotation is None:
+                rotation = int(getattr(f, "rotation", 0) or 0) or self.info.extra.get("rotation", 0)
+            pts = f.pts if f.pts is not None else (0 if last_pts is None else last_pts + step)
+            last_pts = pts
+            self.decoded += 1
+            return Frame(self._to_rgb(f), self.decoded - 1, pts=pts, time_base=tb, rotation=rotation)
+
         try:
             flushed = False
             while not self.stopped:
@@ -191,22 +203,11 @@ class VideoFileSource(Source):
                     self.decode_errors += 1
                     continue
                 for f in decoded:
-                    if rotation is None:
-                        rotation = int(getattr(f, "rotation", 0) or 0) or self.info.extra.get("rotation", 0)
-                    pts = f.pts
-                    if pts is None:
-                        pts = 0 if last_pts is None else last_pts + step
-                    last_pts = pts
-                    self.decoded += 1
-                    yield Frame(self._to_rgb(f), self.decoded - 1, pts=pts, time_base=tb, rotation=rotation)
+                    yield to_frame(f)
             if not flushed and not self.stopped:  # ended by a read error: drain the decoder
                 try:
                     for f in vs.decode(None):
-                        pts = f.pts if f.pts is not None else (0 if last_pts is None else last_pts + step)
-                        last_pts = pts
-                        self.decoded += 1
-                        yield Frame(self._to_rgb(f), self.decoded - 1, pts=pts, time_base=tb,
-                                    rotation=rotation or 0)
+                        yield to_frame(f)
                 except (av.error.FFmpegError, ValueError):
                     pass
         finally:
