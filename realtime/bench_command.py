@@ -10,6 +10,7 @@ from pathlib import Path
 from lowlight.backends import BACKENDS
 from lowlight.errors import LowlightError
 from lowlight.model_options import add_model_options, positive_int
+from lowlight.realtime.options import smooth_value
 
 
 def resolution_list(text: str) -> list[tuple[int, int]]:
@@ -53,7 +54,7 @@ def register(sub) -> None:
     p.add_argument("--warmup", type=int, default=1, metavar="W", help="untimed runs first (default 1)")
     p.add_argument("--preset", default="veryfast", help="libx264 preset for every encode (default veryfast)")
     p.add_argument("--crf", type=int, default=23, help="libx264 CRF for every encode (default 23)")
-    p.add_argument("--smooth", type=float, default=0.8, help="temporal smoothing (default 0.8)")
+    p.add_argument("--smooth", type=smooth_value, default=0.8, help="temporal smoothing in [0, 1) (default 0.8)")
     p.add_argument("--estimate-every", type=positive_int, default=1, metavar="K",
                    help="estimate curves every K-th frame (default 1: the network on every frame)")
     p.add_argument("--infer-threads", type=positive_int, metavar="N", help="threads for curve estimation")

@@ -15,6 +15,7 @@ A missing or busy camera raises :class:`~lowlight.errors.InputError` within
 from __future__ import annotations
 
 import os
+import sys
 import threading
 import time
 from fractions import Fraction
@@ -115,7 +116,8 @@ class CameraSource(Source):
 
         def opener():
             if self.kind == "camera":
-                cap = cv2.VideoCapture(self.arg, cv2.CAP_V4L2) if os.name == "posix" else cv2.VideoCapture(self.arg)
+                cap = (cv2.VideoCapture(self.arg, cv2.CAP_V4L2) if sys.platform.startswith("linux")
+                       else cv2.VideoCapture(self.arg))
                 w, h, fps = self.request
                 if w:
                     cap.set(cv2.CAP_PROP_FRAME_WIDTH, w)

@@ -46,6 +46,7 @@ def test_bench_writes_table_json_and_chart(tmp_path, capsys):
     (["--resolution", "1920by1080"], "expected WIDTHxHEIGHT"),
     (["--resolution", "641x480"], "even"),
     (["--backend", "torch,fast"], "choose from"),
+    (["--smooth", "1.5"], "must be in [0, 1)"),
 ])
 def test_bench_rejects_bad_options(args, message, capsys):
     with pytest.raises(SystemExit) as exc:
