@@ -58,6 +58,7 @@ def ray_task(job: Job, options: dict, threads: int = 1, stall_timeout: Optional[
     def watchdog() -> None:
         while not finished.wait(min(1.0, stall_timeout / 4)):
             if time.monotonic() - last[0] > stall_timeout:
+                remove_temp_files(job.dst)  # a retry that succeeds elsewhere would leave it behind
                 os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
 
     threading.Thread(target=watchdog, name="lowlight-stall-watchdog", daemon=True).start()
