@@ -238,14 +238,11 @@ def run_local(jobs: Iterable[Job], options: dict, workers: int, threads: int,
                         w.send(job)
                     except (BrokenPipeError, OSError):  # dying: its sentinel will say so
                         pending.appendleft(job)
-            for w in [w for w in pool if stall_timeout and w.job is not None and not w.dead
-                      and time.monotonic() - w.progress_at > stall_timeout]:
-                w.stalled = True
-                w.process.kill()
-                w.process.join(STOP_TIMEOUT_S)
-                bury(w)
-            if not pool:
-                continue
+            for w in pool:  # the stall watchdog: its sentinel then reports it dead like any other
+                if stall_timeout and w.job is not None and not w.stalled \
+                        and time.monotonic() - w.progress_at > stall_timeout:
+                    w.stalled = True
+                    w.process.kill()
             by_conn = {w.conn: w for w in pool}
             by_sentinel = {w.process.sentinel: w for w in pool}
             for ready in wait(list(by_conn) + list(by_sentinel), timeout=1.0 if stall_timeout else None):
