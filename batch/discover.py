@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Optional
 
 from lowlight.errors import InputError, OutputError
+from lowlight.imageio import atomic_temp_pattern
+from lowlight.realtime.video_sink import temp_name_pattern
 from lowlight.imageio import IMAGE_EXTENSIONS
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
@@ -123,9 +125,8 @@ def discover(in_dir, out_dir, pattern: Optional[str] = None) -> list[Job]:
 
 
 def _temp_name_patterns(dst: Path) -> tuple[re.Pattern, re.Pattern]:
-    image = re.compile(rf"\.{re.escape(dst.name)}\.[A-Za-z0-9_]+\.part")
-    video = re.compile(rf"\.{re.escape(dst.stem)}\.[0-9]+\.part{re.escape(dst.suffix)}")
-    return image, video
+    """The temporary names of ``dst`` written by image outputs and by video outputs."""
+    return atomic_temp_pattern(dst), temp_name_pattern(dst)
 
 
 def _candidates(folder: Path) -> list[str]:

@@ -13,6 +13,7 @@ the OpenCV calls here.
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -162,6 +163,11 @@ def new_file_mode() -> int:
     mask = os.umask(0o022)
     os.umask(mask)
     return 0o666 & ~mask
+
+
+def atomic_temp_pattern(path: Path) -> re.Pattern:
+    """Matches the temporary names :func:`atomic_write_bytes` uses for ``path`` (``.NAME.XXXXXXXX.part``)."""
+    return re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]+\.part")
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:

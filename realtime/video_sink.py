@@ -47,6 +47,11 @@ def temp_path(target: Path) -> Path:
     return target.with_name(f".{target.stem}.{os.getpid()}.part{target.suffix}")
 
 
+def temp_name_pattern(target: Path) -> re.Pattern:
+    """Matches the names :func:`temp_path` gives ``target`` (any PID, captured as group 1)."""
+    return re.compile(rf"\.{re.escape(target.stem)}\.([0-9]+)\.part{re.escape(target.suffix)}")
+
+
 def process_alive(pid: int) -> bool:
     """Whether a process with this id exists (one we may not signal counts as alive)."""
     try:
@@ -62,7 +67,7 @@ def remove_orphaned_temp_files(target: Path) -> list[Path]:
     """Delete the :func:`temp_path` files of ``target`` left by processes that no longer exist (a
     ``lowlight video`` killed with SIGKILL or by a power cut); returns what was removed. Files of a
     running process, this one included, are left alone."""
-    pattern = re.compile(rf"\.{re.escape(target.stem)}\.(\d+)\.part{re.escape(target.suffix)}")
+    pattern = temp_name_pattern(target)
     removed = []
     try:
         names = os.listdir(target.parent)
