@@ -1,11 +1,10 @@
-"""Apply curve maps to a uint8 frame: the fused kernel when available, else plain torch.
+"""Apply curve maps to a uint8 frame: the fused kernel, or the plain-torch reference.
 
 :func:`apply_maps` is the one place the pipeline turns (frame, maps) into an
 enhanced frame. ``kernel="fused"`` uses :func:`lowlight.kernels.enhance_frame`
-(fused, no full-resolution float intermediates) when the installed kernels
-provide it; ``kernel="reference"`` (or an older install) uses the reference
-:func:`lowlight.kernels.apply_curves` and rounds like the kernels:
-``floor(clamp(x * 255 + 0.5, 0, 255))``.
+(fused, no full-resolution float intermediates); ``kernel="reference"`` uses
+:func:`lowlight.kernels.enhance_frame_fallback` (float32 torch, rounded like the
+kernels: ``floor(clamp(x * 255 + 0.5, 0, 255))``).
 """
 
 from __future__ import annotations
@@ -16,27 +15,8 @@ import numpy as np
 import torch
 
 from lowlight import kernels
-from lowlight.enhancer import to_array
-from lowlight.estimation import to_tensor
 
 KERNELS = ("fused", "reference")
-
-
-def fused_available() -> bool:
-    """Whether ``lowlight.kernels.enhance_frame`` exists in this install."""
-    return hasattr(kernels, "enhance_frame")
-
-
-def apply_maps_torch(frame: np.ndarray, maps: torch.Tensor, iterations: int, strength: float,
-                     out: Optional[np.ndarray] = None) -> np.ndarray:
-    """Reference path: uint8 ``H x W x 3`` -> float32 -> :func:`apply_curves` -> uint8."""
-    x = to_tensor(frame)
-    m = maps if maps.dim() == 4 else maps.unsqueeze(0)
-    y = to_array(kernels.apply_curves(x, m.to("cpu", torch.float32), iterations, strength), np.uint8)
-    if out is None:
-        return np.ascontiguousarray(y)
-    np.copyto(out, y)
-    return out
 
 
 def apply_maps_cuda(frame: np.ndarray, maps: torch.Tensor, iterations: int, strength: float,
@@ -63,15 +43,15 @@ def apply_maps(frame: np.ndarray, maps: torch.Tensor, iterations: int = 8, stren
         iterations: curve steps.
         strength: map multiplier (0 = identity).
         out: optional ``H x W x 3`` uint8 destination.
-        kernel: ``"fused"`` (fused kernel if present) or ``"reference"`` (plain torch).
+        kernel: ``"fused"`` (fused kernel) or ``"reference"`` (plain torch).
     Returns:
         ``H x W x 3`` uint8 RGB (``out`` when given).
     """
     if kernel not in KERNELS:
         raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
-    if kernel == "fused" and fused_available():
-        m = maps[0] if maps.dim() == 4 else maps
-        if isinstance(m, torch.Tensor) and m.device.type == "cuda":
-            return apply_maps_cuda(frame, m, iterations, strength, out)
-        return kernels.enhance_frame(frame, m, iterations=iterations, strength=strength, out=out)
-    return apply_maps_torch(frame, maps, iterations, strength, out)
+    m = maps[0] if maps.dim() == 4 else maps
+    if kernel == "reference":
+        return kernels.enhance_frame_fallback(frame, m.to("cpu", torch.float32), iterations, strength, out)
+    if m.device.type == "cuda":
+        return apply_maps_cuda(frame, m, iterations, strength, out)
+    return kernels.enhance_frame(frame, m, iterations=iterations, strength=strength, out=out)

@@ -7,6 +7,7 @@ import time
 
 import numpy as np
 import pytest
+import torch
 
 from lowlight import Enhancer
 from lowlight.realtime import CallbackSink, FrameProcessor, ListSink, NumpySource, Pipeline, Sink, StopPipeline
@@ -130,3 +131,23 @@ def test_stills_and_video_get_the_same_curves(size):
     still = enh.enhance(frame)
     video = FrameProcessor(enh, smooth=0.0, stabilize_exposure=False).process(frame)
     np.testing.assert_array_equal(still, video)
+
+
+@pytest.mark.parametrize("channels,strength", [(3, 1.0), (3, 0.6), (24, 1.0)])
+def test_apply_maps_reference_and_fused_kernels(channels, strength):
+    """kernel="reference" is apply_curves on the float frame rounded like the kernels; the fused
+    kernel agrees with it to one grey level; a leading batch dimension is accepted."""
+    from lowlight.kernels import apply_curves
+    from lowlight.realtime.apply import apply_maps
+
+    rng = np.random.default_rng(channels)
+    frame = rng.integers(0, 80, (37, 53, 3), dtype=np.uint8)
+    size = (9, 13) if channels == 3 else (37, 53)
+    maps = torch.from_numpy(rng.uniform(-0.2, 1.0, (channels, *size)).astype(np.float32))
+    x = torch.from_numpy(frame).permute(2, 0, 1)[None].float() / 255.0
+    y = apply_curves(x, maps[None], 8, strength)[0].permute(1, 2, 0)
+    expected = torch.floor(torch.clamp(y * 255.0 + 0.5, 0, 255)).to(torch.uint8).numpy()
+    ref = apply_maps(frame, maps[None], 8, strength, kernel="reference")
+    np.testing.assert_array_equal(ref, expected)
+    fused = apply_maps(frame, maps, 8, strength, out=np.empty_like(frame))
+    assert np.abs(fused.astype(int) - ref).max() <= 1 and fused.mean() > frame.mean()
