@@ -35,7 +35,7 @@ def run(args: argparse.Namespace) -> int:
     from lowlight.realtime.camera_source import CameraSource
     from lowlight.realtime.display_sink import DisplaySink, display_available
     from lowlight.realtime.pipeline import Pipeline
-    from lowlight.realtime.sinks import Sink, TeeSink
+    from lowlight.realtime.sinks import CallbackSink, Sink, TeeSink
     from lowlight.realtime.video_sink import VideoFileSink
     from lowlight.errors import BackendError
 
@@ -54,9 +54,8 @@ def run(args: argparse.Namespace) -> int:
                                  input_path=args.source if source.kind == "file" else None)
         recorder.check_target()
         sinks.append(recorder)
-    sink = sinks[0] if len(sinks) == 1 else TeeSink(sinks) if sinks else Sink()
-    if not sinks:
-        sink.write = lambda frame: None  # frames are processed and discarded (benchmarking)
+    # no window and no recording: frames are processed and discarded (benchmarking)
+    sink = sinks[0] if len(sinks) == 1 else TeeSink(sinks) if sinks else CallbackSink(lambda frame: None)
     enhancer = enhancer_from_args(args)
     pipeline = Pipeline(source, sink, enhancer, mode="live", smooth=args.smooth, estimate_every=args.estimate_every,
                         stabilize_exposure=not args.no_stabilize, kernel=args.kernel,

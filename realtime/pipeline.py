@@ -237,7 +237,6 @@ class Pipeline:
         if self._ran:
             raise RuntimeError("a Pipeline runs once; create a new one")
         self._ran = True
-        self.stats.start()
         try:
             self.info = self.source.open()
         except BaseException:

@@ -40,7 +40,8 @@ class FrameProcessor:
         timer: optional ``timer(stage, seconds)`` callback (``PipelineStats.add_time``).
         background: estimate in a background thread and apply the newest maps at once
             (live mode, see :mod:`lowlight.realtime.async_estimate`); call :meth:`close` when done.
-        infer_threads: torch threads of the background estimator (``None``: torch's default).
+        infer_threads: torch threads of the background estimator (``None``: 1, leaving the other cores
+            to decoding, applying and display).
 
     Attributes:
         enabled: when False, frames pass through unchanged (live view toggle).
