@@ -27,6 +27,7 @@ def add_realtime_options(parser: argparse.ArgumentParser, default_smooth: float,
     g.add_argument("--no-stabilize", action="store_true",
                    help="with --smooth, do not cancel frame-to-frame exposure jitter of the input")
     g.add_argument("--infer-threads", type=positive_int, metavar="N",
-                   help="torch threads for curve estimation (default: torch's choice, one per core)")
+                   help="torch threads for curve estimation (default: torch's choice, one per core; 1 for the "
+                        "background estimator of lowlight live)")
     g.add_argument("--kernel", choices=["fused", "reference"], default="fused",
                    help="curve application: fused = one-pass compiled kernel (default), reference = plain torch")
