@@ -2,7 +2,7 @@
 
 The repository's top-level folders install under one import namespace:
 ``lowlight/`` -> ``lowlight``, ``kernels/`` -> ``lowlight.kernels``,
-``realtime/`` -> ``lowlight.realtime``, ``train/`` -> ``lowlight.train``,
+``realtime/`` -> ``lowlight.realtime`` (with ``realtime/media``, ``realtime/bench``), ``train/`` -> ``lowlight.train``,
 ``batch/`` -> ``lowlight.batch``.
 """
 
@@ -17,8 +17,11 @@ except ImportError:  # pragma: no cover
 PACKAGE_DIRS = {
     "lowlight": "lowlight",
     "lowlight.backends": "lowlight/backends",
+    "lowlight.cli": "lowlight/cli",
     "lowlight.kernels": "kernels",
     "lowlight.realtime": "realtime",
+    "lowlight.realtime.media": "realtime/media",
+    "lowlight.realtime.bench": "realtime/bench",
     "lowlight.train": "train",
     "lowlight.batch": "batch",
 }

@@ -8,7 +8,7 @@ Modules, one job each:
   enhancer loaded once per worker process;
 * :mod:`~lowlight.batch.local` - a pool of worker processes that survives a dying worker;
 * :mod:`~lowlight.batch.ray_runner` - the same on a Ray cluster (``pip install 'lowlight[ray]'``);
-* :mod:`~lowlight.batch.command` - the command line.
+* the command line is :mod:`lowlight.cli.batch`, which calls these library modules.
 
-Nothing here is imported by the core package.
+Nothing here imports a CLI module, and the core package imports nothing here.
 """

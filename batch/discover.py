@@ -13,13 +13,13 @@ from __future__ import annotations
 import fnmatch
 import os
 import re
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from lowlight.atomic import is_temp_name
 from lowlight.errors import InputError, OutputError
-from lowlight.imageio import atomic_temp_pattern
-from lowlight.realtime.video_sink import temp_name_pattern
 from lowlight.imageio import IMAGE_EXTENSIONS
 
 VIDEO_EXTENSIONS = (".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi")
@@ -35,12 +35,16 @@ class Job:
         dst: its output file (same relative path under the output folder).
         rel: the relative path, with ``/`` separators (used in messages and the manifest).
         kind: ``"image"`` or ``"video"``.
+        size, mtime: the input's size in bytes and modification time, from the one ``stat`` that
+            :func:`discover` makes of it (``None``: not known, read when needed).
     """
 
     src: Path
     dst: Path
     rel: str
     kind: str
+    size: Optional[int] = None
+    mtime: Optional[float] = None
 
 
 def kind_of(path: Path) -> Optional[str]:
@@ -110,23 +114,23 @@ def discover(in_dir, out_dir, pattern: Optional[str] = None) -> list[Job]:
                 continue
             src = root_path / name
             kind = kind_of(src)
-            if kind is None or not src.is_file():
+            if kind is None:
                 continue
             rel = src.relative_to(in_dir).as_posix()
             if not matches(rel, pattern):
                 continue
-            jobs.append(Job(src=src, dst=out_dir / rel, rel=rel, kind=kind))
+            try:
+                st = src.stat()
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                jobs.append(Job(src=src, dst=out_dir / rel, rel=rel, kind=kind, size=st.st_size, mtime=st.st_mtime))
     if _inside(in_real, out_real):  # IN_DIR inside OUT_DIR: an output could land among the inputs
         for job in jobs:
             if _inside(job.dst.resolve(), in_real):
                 raise OutputError(f"{job.dst}: output of {job.src} would be written inside the input folder "
                                   f"{in_dir}; choose an output folder outside it")
     return sorted(jobs, key=lambda j: j.rel)
-
-
-def _temp_name_patterns(dst: Path) -> tuple[re.Pattern, re.Pattern]:
-    """The temporary names of ``dst`` written by image outputs and by video outputs."""
-    return atomic_temp_pattern(dst), temp_name_pattern(dst)
 
 
 def _candidates(folder: Path) -> list[str]:
@@ -140,12 +144,11 @@ def _candidates(folder: Path) -> list[str]:
 def temp_files(dst: Path) -> list[Path]:
     """Temporary files an interrupted write of ``dst`` may have left beside it.
 
-    Matches the names used by :func:`lowlight.imageio.atomic_write_bytes` (``.NAME.XXXXXXXX.part``,
-    random letters) and :func:`lowlight.realtime.video_sink.temp_path` (``.STEM.PID.part.EXT``),
-    and nothing else (not the temporary files of other outputs in the same folder).
+    Matches the names of :func:`lowlight.atomic.temp_path` (``.STEM.PID.part.EXT``) and the legacy
+    ``.NAME.XXXXXXXX.part`` (:func:`lowlight.atomic.is_temp_name`), and nothing else (not the temporary
+    files of other outputs in the same folder).
     """
-    image, video = _temp_name_patterns(dst)
-    return sorted(dst.parent / n for n in _candidates(dst.parent) if image.fullmatch(n) or video.fullmatch(n))
+    return sorted(dst.parent / n for n in _candidates(dst.parent) if is_temp_name(dst, n))
 
 
 def _unlink(paths) -> int:
@@ -179,6 +182,5 @@ def remove_stale_temp_files(jobs: list[Job]) -> int:
         if not names:
             continue
         for job in folder_jobs:
-            image, video = _temp_name_patterns(job.dst)
-            stale += [folder / n for n in names if image.fullmatch(n) or video.fullmatch(n)]
+            stale += [folder / n for n in names if is_temp_name(job.dst, n)]
     return _unlink(stale)

@@ -74,7 +74,7 @@ def describe_exit(code: Optional[int]) -> str:
     return f"exit status {code}"
 
 
-def _worker_main(conn, options: dict, threads: int) -> None:
+def _worker_main(conn, options: "work.BatchOptions", threads: int) -> None:
     """Body of a worker process: set up once, then ``job -> record`` until ``None`` arrives."""
     try:
         try:
@@ -111,7 +111,7 @@ def _worker_main(conn, options: dict, threads: int) -> None:
 class _Worker:
     """A worker process, the driver's end of its pipe, and the job it holds."""
 
-    def __init__(self, ctx, options: dict, threads: int, number: int) -> None:
+    def __init__(self, ctx, options: "work.BatchOptions", threads: int, number: int) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
         self.process = ctx.Process(target=_worker_main, args=(child, options, threads), daemon=True,
                                    name=f"lowlight-batch-{number}")
@@ -130,14 +130,14 @@ class _Worker:
             self.job, self.reported, self.progress_at = job, 0, time.monotonic()
 
 
-def run_local(jobs: Iterable[Job], options: dict, workers: int, threads: int,
+def run_local(jobs: Iterable[Job], options: "work.BatchOptions", workers: int, threads: int,
               on_result: Callable[[dict], None], on_frames: Optional[Callable[[int], None]] = None,
               stall_timeout: Optional[float] = None) -> None:
     """Process ``jobs`` on ``workers`` local processes.
 
     Args:
         jobs: the files, handed out in this order.
-        options: :func:`lowlight.batch.work.task_options` of the batch.
+        options: the batch's :class:`lowlight.batch.work.BatchOptions`.
         workers: number of worker processes (at most one per job is started).
         threads: torch / encoder threads per worker.
         on_result: called in this process with each file's manifest record as it finishes

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Optional
 
 from lowlight.batch.discover import Job
-from lowlight.errors import OutputError
+from lowlight.errors import OutputError, first_line
 
 MANIFEST_NAME = "lowlight-batch.jsonl"
 STATUSES = ("done", "skipped", "failed")
@@ -81,9 +81,10 @@ def needs_work(job: Job, last: Optional[dict], force: bool = False) -> bool:
     if last is not None and last.get("status") == "failed":
         return True
     try:
-        return out_mtime < job.src.stat().st_mtime
+        src_mtime = job.mtime if job.mtime is not None else job.src.stat().st_mtime
     except OSError:
         return True
+    return out_mtime < src_mtime
 
 
 class Manifest:
@@ -103,7 +104,7 @@ class Manifest:
         try:
             self._fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise OutputError(f"{self.path}: cannot open the batch manifest ({exc.strerror})") from None
+            raise OutputError(f"{self.path}: cannot open the batch manifest ({first_line(exc)})") from None
         try:
             import fcntl
         except ImportError:  # pragma: no cover - Windows: no lock

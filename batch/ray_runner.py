@@ -26,27 +26,23 @@ from typing import Callable, Iterable, Optional
 from lowlight.batch import work
 from lowlight.batch.discover import Job, remove_temp_files
 from lowlight.batch.manifest import make_record
-from lowlight.errors import BackendError
+from lowlight.errors import BackendError, first_line
+from lowlight.optional import require
 
 RETRIES = 1  # Ray retries of a task whose worker process died
-INSTALL_HINT = "pip install 'lowlight[ray]'"
 
 
 def import_ray():
     """The ``ray`` module, or :class:`BackendError` naming the pip extra when it is missing."""
-    try:
-        import ray
-    except ImportError:
-        raise BackendError(f"--ray needs Ray, which is not installed: {INSTALL_HINT}") from None
-    return ray
+    return require("ray", "ray", "--ray")
 
 
-def ray_task(job: Job, options: dict, threads: int = 1, stall_timeout: Optional[float] = None) -> dict:
+def ray_task(job: Job, options: "work.BatchOptions", threads: int = 1, stall_timeout: Optional[float] = None) -> dict:
     """Body of one Ray task (runs in a Ray worker process): set the process up on first use
     (``threads`` torch threads, enhancer cached), then :func:`lowlight.batch.work.process`.
     With ``stall_timeout`` (seconds), a watchdog thread kills this worker process when no frame
     has been finished for that long. Returns the file's manifest record."""
-    work.ensure_worker(options, threads)
+    work.setup_worker(options, threads)
     if not stall_timeout:
         return work.process(job, options)
     last = [time.monotonic()]
@@ -82,21 +78,20 @@ def connect(address: Optional[str]):
     try:
         ray.init(address=address, **kwargs)
     except (ConnectionError, ValueError, RuntimeError) as exc:
-        lines = str(exc).strip().splitlines()
         where = f"--ray {address}" if address else "--ray"
-        raise BackendError(f"{where}: cannot connect to Ray ({lines[0] if lines else type(exc).__name__}); "
+        raise BackendError(f"{where}: cannot connect to Ray ({first_line(exc)}); "
                            "start a cluster with 'ray start --head' or give its address") from None
     return ray, True
 
 
-def run_ray(jobs: Iterable[Job], options: dict, address: Optional[str], on_result: Callable[[dict], None],
+def run_ray(jobs: Iterable[Job], options: "work.BatchOptions", address: Optional[str], on_result: Callable[[dict], None],
             on_frames: Optional[Callable[[int], None]] = None, max_in_flight: Optional[int] = None,
             threads: int = 1, stall_timeout: Optional[float] = None) -> None:
     """Process ``jobs`` as Ray tasks.
 
     Args:
         jobs: the files (paths are made absolute: the workers may run elsewhere).
-        options: :func:`lowlight.batch.work.task_options` of the batch.
+        options: the batch's :class:`lowlight.batch.work.BatchOptions`.
         address: see :func:`connect`.
         on_result: called in this process with each file's manifest record as it finishes.
         on_frames: called with each finished file's frame count.
@@ -131,8 +126,7 @@ def run_ray(jobs: Iterable[Job], options: dict, address: Optional[str], on_resul
                         record = ray.get(ref)
                     except ray.exceptions.RayError as exc:
                         remove_temp_files(job.dst)
-                        lines = str(exc).strip().splitlines()
-                        why = type(exc).__name__ + (f": {lines[0]}" if lines else "")
+                        why = f"{type(exc).__name__}: {first_line(exc)}"
                         stalled = f" or made no progress for {stall_timeout:g} s" if stall_timeout else ""
                         record = make_record(job, "failed", error=f"{job.src}: the Ray worker died{stalled} "
                                              f"while enhancing it ({why[:200]}); the other files were not "

@@ -4,8 +4,8 @@ The enhancer is built once per worker process (:func:`setup_worker`, or lazily b
 :func:`get_enhancer`) and reused for every file that process handles. :func:`process`
 never raises for a bad file: it returns a manifest record whose ``status`` is ``failed``
 and whose ``error`` is the one-line message. Images go through
-:func:`lowlight.image_command.enhance_image_file`, videos through
-:func:`lowlight.realtime.video_command.transcode`, the same code as ``lowlight image`` and
+:func:`lowlight.image_file.enhance_image_file`, videos through
+:func:`lowlight.realtime.transcode.transcode`, the same library code as ``lowlight image`` and
 ``lowlight video``; both write atomically (temporary file beside the output, then rename).
 
 Test hooks: ``LOWLIGHT_BATCH_TEST_CRASH_ON=NAME`` in the environment of ``lowlight batch``
@@ -17,41 +17,54 @@ they are read by the driver and handed to the workers with the options.
 
 from __future__ import annotations
 
-import argparse
+import dataclasses
 import os
 import signal
 import time
+from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 from lowlight.batch.discover import Job
 from lowlight.batch.manifest import make_record
-from lowlight.errors import LowlightError, OutputError
+from lowlight.enhancer import EnhancerOptions
+from lowlight.errors import LowlightError, OutputError, first_line
+from lowlight.realtime.transcode import TranscodeOptions
 
 CRASH_ENV = "LOWLIGHT_BATCH_TEST_CRASH_ON"
 HANG_ENV = "LOWLIGHT_BATCH_TEST_HANG_ON"
-_TEST_HOOKS = ("test_crash_on", "test_hang_on")
 
-_STATE: dict = {"key": None, "enhancer": None, "threads": None}
+_STATE: dict = {"model": None, "enhancer": None, "threads": None}
 
 
-def task_options(args: argparse.Namespace) -> dict:
-    """The parsed options of ``lowlight batch`` as a plain picklable dict for the workers.
+@dataclass(frozen=True)
+class BatchOptions:
+    """What every file of a batch is enhanced with: plain picklable values for the workers.
 
-    Everything in ``args`` is passed through (model, image and video options alike, whatever
-    they are), except callables (``func``); the test hooks of :data:`CRASH_ENV` and
-    :data:`HANG_ENV` are added as ``test_crash_on`` and ``test_hang_on``.
+    Attributes:
+        model: the :class:`~lowlight.enhancer.EnhancerOptions`.
+        video: the :class:`~lowlight.realtime.transcode.TranscodeOptions` of video files (a
+            ``.webm`` output gets VP9 unless ``--codec`` names another WebM codec).
+        quality: JPEG/WebP quality of image files.
+        test_crash_on, test_hang_on: the test hooks of :data:`CRASH_ENV` / :data:`HANG_ENV`.
     """
-    options = {k: v for k, v in vars(args).items() if not callable(v)}
-    options["test_crash_on"] = os.environ.get(CRASH_ENV) or None
-    options["test_hang_on"] = os.environ.get(HANG_ENV) or None
-    return options
+
+    model: EnhancerOptions = field(default_factory=EnhancerOptions)
+    video: TranscodeOptions = field(default_factory=lambda: TranscodeOptions(codec_fallback=True))
+    quality: int = 95
+    test_crash_on: Optional[str] = None
+    test_hang_on: Optional[str] = None
+
+    def with_test_hooks(self) -> "BatchOptions":
+        """These options with the test hooks read from the environment."""
+        return dataclasses.replace(self, test_crash_on=os.environ.get(CRASH_ENV) or None,
+                                   test_hang_on=os.environ.get(HANG_ENV) or None)
 
 
-def setup_worker(options: dict, threads: Optional[int] = None) -> None:
+def setup_worker(options: BatchOptions, threads: Optional[int] = None) -> None:
     """Prepare this process for batch work: ``threads`` torch threads (``None``: unchanged) and the
     enhancer of ``options`` loaded. Used as the pool initializer; raises :class:`LowlightError`
-    for bad model options."""
-    if threads:
+    for bad model options. Cheap when this process is already set up so (Ray reuses its workers)."""
+    if threads and _STATE["threads"] != int(threads):
         import torch
 
         torch.set_num_threads(int(threads))
@@ -59,63 +72,48 @@ def setup_worker(options: dict, threads: Optional[int] = None) -> None:
     get_enhancer(options)
 
 
-def ensure_worker(options: dict, threads: Optional[int] = None) -> None:
-    """:func:`setup_worker` unless this process is already set up with ``threads`` threads (cheap to
-    call before every task; used by Ray tasks, whose worker processes are reused)."""
-    if threads and _STATE["threads"] != int(threads):
-        setup_worker(options, threads)
-    else:
-        get_enhancer(options)
+def get_enhancer(options: BatchOptions):
+    """The :class:`lowlight.Enhancer` for ``options.model``, built on first use in this process and
+    cached (rebuilt only if the model options change)."""
+    from lowlight.enhancer import Enhancer
 
-
-def get_enhancer(options: dict):
-    """The :class:`lowlight.Enhancer` for ``options``, built on first use in this process and cached
-    (rebuilt only if the options change)."""
-    from lowlight.model_options import enhancer_from_args
-
-    key = repr(sorted((k, repr(v)) for k, v in options.items() if k not in _TEST_HOOKS))
-    if _STATE["key"] != key:
-        _STATE["enhancer"] = enhancer_from_args(argparse.Namespace(**options))
-        _STATE["key"] = key
+    if _STATE["model"] != options.model:
+        _STATE["enhancer"] = Enhancer.from_options(options.model)
+        _STATE["model"] = options.model
     return _STATE["enhancer"]
 
 
-def video_args(options: dict, job: Job) -> argparse.Namespace:
-    """The namespace :func:`~lowlight.realtime.video_command.transcode` gets for ``job``.
-
-    ``overwrite`` is on (the driver decided the file must be written); encoder and inference
-    threads default to this worker's share of the cores; a ``.webm`` output is encoded with
-    vp9 unless ``--codec`` names another WebM codec (av1).
-    """
-    ns = argparse.Namespace(**options)
-    ns.overwrite = True
+def video_options(options: BatchOptions) -> TranscodeOptions:
+    """The :class:`~lowlight.realtime.transcode.TranscodeOptions` of this worker's videos: ``overwrite``
+    on (the driver decided the file must be written); encoder and inference threads default to this
+    worker's share of the cores."""
+    video = dataclasses.replace(options.video, overwrite=True)
     threads = _STATE["threads"]
     if threads:
-        if getattr(ns, "threads", None) is None:
-            ns.threads = threads
-        if getattr(ns, "infer_threads", None) is None:
-            ns.infer_threads = threads
-    if job.dst.suffix.lower() == ".webm" and getattr(ns, "codec", None) not in ("vp9", "av1"):
-        ns.codec = "vp9"
-    return ns
+        if not video.encode.threads:
+            video = dataclasses.replace(video, encode=dataclasses.replace(video.encode, threads=threads))
+        if video.processing.infer_threads is None:
+            video = dataclasses.replace(video, processing=dataclasses.replace(video.processing,
+                                                                              infer_threads=threads))
+    return video
 
 
-def _test_hooks(options: dict, job: Job) -> None:
+def _test_hooks(options: BatchOptions, job: Job) -> None:
     """The :data:`CRASH_ENV` / :data:`HANG_ENV` test hooks (no-ops unless set)."""
-    if options.get("test_crash_on") and job.src.name == options["test_crash_on"]:
+    if options.test_crash_on and job.src.name == options.test_crash_on:
         os.kill(os.getpid(), getattr(signal, "SIGKILL", signal.SIGTERM))
         time.sleep(10)  # pragma: no cover - the signal arrives first
-    if options.get("test_hang_on") and job.src.name == options["test_hang_on"]:
+    if options.test_hang_on and job.src.name == options.test_hang_on:
         while True:  # until the driver's stall watchdog kills this process
             time.sleep(1)
 
 
-def process(job: Job, options: dict, progress: Optional[Callable[[int], None]] = None) -> dict:
+def process(job: Job, options: BatchOptions, progress: Optional[Callable[[int], None]] = None) -> dict:
     """Enhance ``job.src`` into ``job.dst``; returns its manifest record.
 
     Args:
         job: the file.
-        options: :func:`task_options` of the batch.
+        options: the batch's :class:`BatchOptions`.
         progress: ``progress(n)`` with the number of frames just finished (videos: called from the
             encoder thread per frame; images: once).
 
@@ -129,25 +127,23 @@ def process(job: Job, options: dict, progress: Optional[Callable[[int], None]] =
     t0 = time.perf_counter()
     frames, error, extra = 0, None, {}
     try:
-        if job.dst.resolve() == job.src.resolve():
-            raise LowlightError(f"{job.dst}: output would overwrite its input; choose another output folder")
-        try:
-            job.dst.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise OutputError(f"{job.dst.parent}: cannot create output folder ({exc.strerror})") from None
         enhancer = get_enhancer(options)
         if job.kind == "image":
-            from lowlight.image_command import enhance_image_file
+            from lowlight.image_file import enhance_image_file
 
-            enhance_image_file(job.src, job.dst, enhancer, options.get("quality", 95))
+            enhance_image_file(job.src, job.dst, enhancer, options.quality)
             frames = 1
             if progress is not None:
                 progress(1)
         else:
-            from lowlight.realtime.video_command import transcode
+            from lowlight.realtime.transcode import transcode
 
+            try:
+                job.dst.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise OutputError(f"{job.dst.parent}: cannot create output folder ({first_line(exc)})") from None
             on_frame = (lambda _frame, _info: progress(1)) if progress is not None else None
-            result = transcode(job.src, job.dst, video_args(options, job), enhancer, on_frame=on_frame)
+            result = transcode(job.src, job.dst, video_options(options), enhancer, on_frame=on_frame)
             frames = result.frames
             if result.not_copied:
                 extra["not_copied"] = result.not_copied
@@ -156,7 +152,6 @@ def process(job: Job, options: dict, progress: Optional[Callable[[int], None]] =
     except LowlightError as exc:
         error = str(exc)
     except Exception as exc:  # noqa: BLE001 - one file's bug must not end the batch
-        text = str(exc).strip().splitlines()
-        error = f"{job.src}: unexpected {type(exc).__name__}: {text[0] if text else ''}".rstrip(": ")
+        error = f"{job.src}: unexpected {type(exc).__name__}: {first_line(exc)}"
     return make_record(job, "failed" if error else "done", frames=frames, seconds=time.perf_counter() - t0,
                        error=error, pid=os.getpid(), **extra)

@@ -7,7 +7,7 @@ Usage::
 
 For one ``H x W`` dark uint8 frame it times, per backend, after warm-up:
 
-* ``resize``: :func:`lowlight.estimation.estimation_tensor` (area average to the
+* ``resize``: :meth:`lowlight.estimation.Estimator.input_tensor` (area average to the
   estimation size, 256 px longest side, and conversion to float);
 * ``model``: the backend on that ``1 x 3 x h x w`` input;
 * ``apply``: :func:`lowlight.kernels.enhance_frame` (fused CPU kernel) at full size;
@@ -22,24 +22,22 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import sys
-import time
+from pathlib import Path
 
 import numpy as np
-import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine_info, median_ms  # noqa: E402
 
 
-def timed(fn, repeats: int) -> tuple[float, list]:
-    out = fn()
-    for _ in range(3):
-        fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        ts.append(1e3 * (time.perf_counter() - t0))
-    return statistics.median(ts), out
+def timed(fn, repeats: int) -> tuple[float, object]:
+    """``(median ms over repeats after 3 warm-up calls, the last result)``."""
+    out = [None]
+
+    def call():
+        out[0] = fn()
+    return median_ms(call, repeats, warmup=3), out[0]
 
 
 def main() -> None:
@@ -50,23 +48,21 @@ def main() -> None:
     ap.add_argument("--json")
     args = ap.parse_args()
     from lowlight import Enhancer
-    from lowlight.estimation import estimation_tensor
     from lowlight.kernels import enhance_frame
-    from lowlight.realtime.bench import machine_info
-    from lowlight.realtime.synthetic import dark_scene
+    from lowlight.realtime.bench.synthetic import dark_scene
 
     w, h = (int(v) for v in args.resolution.split("x"))
     frame = np.ascontiguousarray(np.clip(dark_scene(w, h)[:h, :w], 0, 255).astype(np.uint8))
     rows = []
     for name in args.backends.split(","):
         enh = Enhancer(backend=name)
-        model, backend = enh.model, enh.backend
-        t_resize, x = timed(lambda: estimation_tensor(model, frame), args.repeats)
+        est, backend = enh.estimator, enh.backend
+        t_resize, x = timed(lambda: est.input_tensor(frame), args.repeats)
         t_model, maps = timed(lambda: backend(x), args.repeats)
         t_apply, _ = timed(lambda: enhance_frame(frame, maps[0]), args.repeats)
 
         def whole():
-            return enhance_frame(frame, backend(estimation_tensor(model, frame))[0])
+            return enhance_frame(frame, backend(est.input_tensor(frame))[0])
 
         t_total, _ = timed(whole, args.repeats)
         rows.append({"backend": backend.name, "estimation_size": list(x.shape[-2:]), "resize_ms": t_resize,

@@ -1,7 +1,7 @@
 """Batch throughput: ``lowlight batch`` with 1 and 2 local workers, and through a local Ray instance.
 
 Builds a folder of small H.264 + AAC clips (a dark reference photo panning, with noise; see
-``clips.py``) and dark PNG stills, then enhances it with each mode, each run a fresh
+``common.py``) and dark PNG stills, then enhances it with each mode, each run a fresh
 ``python -m lowlight batch`` command into an empty output folder, as a user would run it.
 Two times per run: the whole command ("wall", including Python/torch start-up) and the batch
 itself as the command's summary line reports it ("batch": discovery, manifest, worker start-up,
@@ -38,7 +38,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from clips import dark_scene, make_clip  # noqa: E402
+from common import dark_scene, make_clip  # noqa: E402
 
 
 def build_folder(root: Path, clips: int, frames: int, size: tuple[int, int], images: int,

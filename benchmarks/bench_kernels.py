@@ -30,14 +30,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import platform
-import statistics
-import subprocess
-import time
-from typing import Callable, Optional
+import sys
+from pathlib import Path
 
 import numpy as np
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine_info, median_ms  # noqa: E402
 
 from lowlight.cpu import flush_denormals
 from lowlight.enhancer import to_array, to_tensor
@@ -57,31 +57,6 @@ def torch_curves(frame: torch.Tensor, maps: torch.Tensor) -> torch.Tensor:
     x = frame.permute(2, 0, 1).unsqueeze(0).to(torch.float32) / 255.0
     y = apply_curves(x, maps[None])[0].permute(1, 2, 0)
     return y.mul(255.0).add(0.5).clamp(0.0, 255.0).floor().to(torch.uint8)
-
-
-def median_ms(fn: Callable[[], object], repeats: int, sync: Optional[Callable[[], None]] = None) -> float:
-    fn()
-    if sync:
-        sync()
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        if sync:
-            sync()
-        times.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(times)
-
-
-def cpu_model() -> str:
-    try:
-        out = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in out.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    return platform.processor() or "unknown"
 
 
 def bench_case(height: int, width: int, map_shape: tuple, repeats: int, compiled) -> dict:
@@ -125,7 +100,7 @@ def main(argv=None) -> int:
 
     compiled = None if args.no_compile else torch.compile(torch_curves, dynamic=False)
     cases = [(h, w, PP_MAPS) for h, w in SIZES] + [(1080, 1920, (24, 1080, 1920))]
-    info = {"cpu": cpu_model(), "threads": torch.get_num_threads(), "torch": torch.__version__,
+    info = {"cpu": machine_info()["cpu"], "threads": torch.get_num_threads(), "torch": torch.__version__,
             "fused_cpu": fused_cpu.available() or fused_cpu.unavailable_reason(),
             "cuda": torch.cuda.get_device_name() if torch.cuda.is_available() else None,
             "repeats": args.repeats}

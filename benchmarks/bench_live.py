@@ -19,10 +19,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from clips import make_clip  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference"
+from common import default_weights, make_clip  # noqa: E402
 
 
 def main() -> None:
@@ -39,16 +36,13 @@ def main() -> None:
 
     from lowlight.enhancer import Enhancer
     from lowlight.realtime import Pipeline, Sink
-    from lowlight.realtime.camera_source import CameraSource
-    from lowlight.weights import BUNDLED
+    from lowlight.realtime.media.camera_source import CameraSource
 
     class Discard(Sink):
         def write(self, frame) -> None:
             pass
 
-    weights = args.weights
-    if weights is None and not BUNDLED["zero-dce++"].exists():
-        weights = str(REFERENCE / "weights" / "zero_dce_pp.pth")
+    weights = args.weights or default_weights()
     w, h = map(int, args.size.split("x"))
     n = int(args.seconds * args.fps)
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, torch {torch.__version__} "

@@ -28,10 +28,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from clips import make_clip  # noqa: E402
-
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference"
+from common import default_weights, make_clip  # noqa: E402
 
 
 def weights_args(weights):
@@ -42,15 +39,15 @@ def run_ours(clip: Path, out: Path, args, weights) -> float:
     """Seconds for one in-process transcode."""
     from lowlight.enhancer import Enhancer
     from lowlight.realtime import Pipeline
-    from lowlight.realtime.video_sink import VideoFileSink
-    from lowlight.realtime.video_source import VideoFileSource
+    from lowlight.realtime.media.video_sink import VideoFileSink
+    from lowlight.realtime.media.video_source import VideoFileSource
 
     enh = Enhancer(weights=weights) if weights else Enhancer()
     if out.exists():
         out.unlink()
     t0 = time.perf_counter()
     source = VideoFileSource(clip)
-    sink = VideoFileSink(out, crf=args.crf, preset=args.preset, passthrough=source.passthrough, input_path=clip)
+    sink = VideoFileSink(out, crf=args.crf, preset=args.preset, input_path=clip)
     stats = Pipeline(source, sink, enh, smooth=args.smooth, estimate_every=args.estimate_every,
                      infer_threads=args.infer_threads).run()
     seconds = time.perf_counter() - t0
@@ -92,11 +89,10 @@ def main() -> None:
     args = ap.parse_args()
     if not shutil.which("ffmpeg"):
         raise SystemExit("ffmpeg not found (apt-get install ffmpeg); it is only needed for this comparison")
-    from lowlight.weights import BUNDLED
 
     weights = args.weights
-    if weights is None and not BUNDLED["zero-dce++"].exists():
-        weights = str(REFERENCE / "weights" / "zero_dce_pp.pth")
+    if weights is None:
+        weights = default_weights()
     w, h = map(int, args.size.split("x"))
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

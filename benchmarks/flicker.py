@@ -21,6 +21,7 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 from pathlib import Path
 
@@ -29,8 +30,8 @@ import numpy as np
 
 from lowlight.realtime.flicker import flicker, jittered
 
-REPO = Path(__file__).resolve().parents[1]
-REFERENCE = REPO.parent / "shared" / "reference"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import REFERENCE, default_weights  # noqa: E402
 
 
 def load(path: Path, size: tuple[int, int]) -> np.ndarray:
@@ -52,11 +53,8 @@ def main() -> None:
 
     import lowlight
     from lowlight.realtime import FrameProcessor
-    from lowlight.weights import BUNDLED
 
-    weights = args.weights
-    if weights is None and not BUNDLED["zero-dce++"].exists():
-        weights = str(REFERENCE / "weights" / "zero_dce_pp.pth")
+    weights = args.weights or default_weights()
     enh = lowlight.Enhancer(weights=weights) if weights else lowlight.Enhancer()
     w, h = map(int, args.size.split("x"))
     rng = np.random.default_rng(0)

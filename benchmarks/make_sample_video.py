@@ -14,7 +14,7 @@ import cv2
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from clips import make_clip  # noqa: E402
+from common import make_clip  # noqa: E402
 
 SAMPLES = Path(__file__).resolve().parents[1] / "lowlight" / "samples"
 

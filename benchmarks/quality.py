@@ -5,13 +5,13 @@ All images are float32 ``H x W x 3`` RGB in [0, 1] (NumPy) unless stated.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import cv2
 import numpy as np
 import torch
 
-REFERENCE = Path(__file__).resolve().parents[1].parent / "shared" / "reference"
+from common import REFERENCE  # noqa: E402,F401 - the scripts import it from here too
+
 PHOTO_DIRS = ("real", "DICM", "LIME")
 
 

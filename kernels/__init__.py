@@ -11,8 +11,8 @@ lowlight's, only torch (and NumPy).
 """
 
 from .errors import KernelUnavailable
-from .fused import enhance_frame, enhance_frame_fallback
+from .fused import KERNELS, enhance_frame, enhance_frame_fallback
 from .reference import DEFAULT_ITERATIONS, apply_curves, enhance_frame_reference, scale_maps, upsample_maps
 
-__all__ = ["DEFAULT_ITERATIONS", "KernelUnavailable", "apply_curves", "enhance_frame", "enhance_frame_fallback",
+__all__ = ["DEFAULT_ITERATIONS", "KERNELS", "KernelUnavailable", "apply_curves", "enhance_frame", "enhance_frame_fallback",
            "enhance_frame_reference", "scale_maps", "upsample_maps"]

@@ -1,8 +1,10 @@
 """``enhance_frame``: apply curve maps to a uint8 frame in one fused pass, picking the kernel by device.
 
-* NumPy array or CPU tensor -> the compiled OpenMP kernel
+* CPU maps (a host frame: NumPy array or CPU tensor) -> the compiled OpenMP kernel
   (:mod:`lowlight.kernels.fused_cpu`);
-* CUDA tensor -> the Triton kernel (:mod:`lowlight.kernels.fused_triton`).
+* CUDA maps or a CUDA frame -> the Triton kernel (:mod:`lowlight.kernels.fused_triton`); a host
+  frame is uploaded once and the result downloaded once.
+* ``kernel="reference"`` -> the plain-torch float32 path on the same device.
 
 When the chosen kernel cannot run (library not built, Triton not installed)
 the call falls back to the plain-torch reference in float32
@@ -25,6 +27,7 @@ from .errors import KernelUnavailable
 from .reference import DEFAULT_ITERATIONS, enhance_frame_reference
 
 Frame = Union[np.ndarray, torch.Tensor]
+KERNELS = ("fused", "reference")
 
 _warned: set = set()
 
@@ -101,15 +104,47 @@ def _cpu_maps(maps: Frame) -> np.ndarray:
     return maps[0] if maps.ndim == 4 else maps
 
 
+def _on_device(maps: Frame, device: torch.device) -> torch.Tensor:
+    m = maps if isinstance(maps, torch.Tensor) else torch.from_numpy(np.asarray(maps))
+    return m.to(device, torch.float32)
+
+
+def _device_of(frame: Frame, maps: Frame) -> torch.device:
+    """Where the work runs: a device frame's device, else the maps' device (CPU for NumPy maps)."""
+    if isinstance(frame, torch.Tensor) and frame.device.type != "cpu":
+        return frame.device
+    if isinstance(maps, torch.Tensor):
+        return maps.device
+    return torch.device("cpu")
+
+
+def _enhance_on_device(frame: torch.Tensor, maps: torch.Tensor, iterations: int, strength: float,
+                       out: Optional[torch.Tensor], kernel: str) -> torch.Tensor:
+    """A device frame and maps on its device: Triton on CUDA (fused), the reference otherwise."""
+    if kernel == "fused" and frame.device.type == "cuda":
+        from . import fused_triton
+
+        try:
+            return fused_triton.enhance_frame_triton(frame, maps, iterations, strength, out)
+        except KernelUnavailable as exc:
+            _warn_once("Triton", str(exc))
+    return enhance_frame_fallback(frame, maps, iterations, strength, out)
+
+
 def enhance_frame(frame: Frame, maps: Frame, iterations: int = DEFAULT_ITERATIONS,
-                  strength: float = 1.0, out: Optional[Frame] = None) -> Frame:
-    """Enhance a uint8 RGB frame with curve maps in one fused pass.
+                  strength: float = 1.0, out: Optional[Frame] = None, kernel: str = "fused") -> Frame:
+    """Enhance a uint8 RGB frame with curve maps in one fused pass, on the device of the maps.
 
     Upsampling of the maps (bilinear, ``align_corners=True``), strength
     scaling, every curve step, clamping and rounding
     ``floor(clamp(x * 255 + 0.5, 0, 255))`` happen in one pass over the
     frame; no full-resolution float image is written to memory.
     Sign convention and map layouts: :mod:`lowlight.kernels.reference`.
+
+    Where it runs: on a device frame's device; for a host frame (NumPy or CPU tensor), on the
+    device of the maps. With CUDA maps a host frame is uploaded once, enhanced by the Triton
+    kernel and downloaded once (into ``out`` when given); with CPU maps the compiled OpenMP kernel
+    runs on the host.
 
     Args:
         frame: ``H x W x 3`` uint8 RGB: a NumPy array, or a torch tensor on the
@@ -118,38 +153,45 @@ def enhance_frame(frame: Frame, maps: Frame, iterations: int = DEFAULT_ITERATION
             ``3*iterations x h x w`` (one per iteration, Zero-DCE), optionally
             ``1 x C x h x w``; alpha in [-1, 1] (values outside are clamped
             to it by the fused kernels); any resolution (resampled to
-            ``H x W``). A torch tensor or a NumPy array; moved to the frame's
-            device if needed.
+            ``H x W``). A torch tensor (CPU or CUDA) or a NumPy array.
         iterations: curve steps (8 in both papers).
         strength: map multiplier: ``alpha' = clamp(strength * alpha, -1, 1)``
             (0 = identity).
         out: optional ``H x W x 3`` uint8 destination of the frame's kind
             (and device); may be the frame itself (in-place).
+        kernel: ``"fused"`` (default: the OpenMP kernel on the CPU, Triton on CUDA) or
+            ``"reference"`` (the plain-torch float32 path, :func:`enhance_frame_fallback`, on the
+            same device; agrees with the fused kernels to within one level).
     Returns:
         ``out`` if given, else a new contiguous ``H x W x 3`` uint8 array
-        (NumPy frame) or tensor (torch frame, same device).
+        (NumPy frame) or tensor (torch frame, on the frame's device).
 
     Example:
         >>> f = np.full((2, 3, 3), 64, np.uint8)
         >>> enhance_frame(f, np.ones((3, 1, 1), np.float32), iterations=1)[0, 0].tolist()
         [112, 112, 112]
     """
+    if kernel not in KERNELS:
+        raise ValueError(f"kernel must be one of {KERNELS}, got {kernel!r}")
     _check(frame, maps, iterations, strength)
     if out is not None:
         _check_out(out, frame)
     iterations, strength = int(iterations), float(strength)
-    if isinstance(frame, torch.Tensor) and frame.device.type == "cuda":
-        from . import fused_triton
-
-        m = maps if isinstance(maps, torch.Tensor) else torch.from_numpy(np.asarray(maps))
-        m = m.to(frame.device, torch.float32)
-        try:
-            return fused_triton.enhance_frame_triton(frame, m, iterations, strength, out)
-        except KernelUnavailable as exc:
-            _warn_once("Triton", str(exc))
-            return enhance_frame_fallback(frame, m, iterations, strength, out)
-    if isinstance(frame, torch.Tensor) and frame.device.type != "cpu":
-        return enhance_frame_fallback(frame, maps, iterations, strength, out)
+    device = _device_of(frame, maps)
+    if device.type != "cpu":
+        host = not isinstance(frame, torch.Tensor) or frame.device.type == "cpu"
+        m = _on_device(maps, device)
+        if not host:
+            return _enhance_on_device(frame, m, iterations, strength, out, kernel)
+        src = torch.from_numpy(np.ascontiguousarray(frame)) if isinstance(frame, np.ndarray) else frame
+        y = _enhance_on_device(src.to(device, non_blocking=True), m, iterations, strength, None, kernel)
+        if out is None:
+            y = y.cpu()
+            return y.numpy() if isinstance(frame, np.ndarray) else y
+        (torch.from_numpy(out) if isinstance(out, np.ndarray) else out).copy_(y)
+        return out
+    if kernel == "reference":
+        return enhance_frame_fallback(frame, _on_device(maps, device), iterations, strength, out)
 
     is_torch = isinstance(frame, torch.Tensor)
     f = frame.detach().numpy() if is_torch else frame

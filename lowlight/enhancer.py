@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Optional, Union
 
 import numpy as np
@@ -18,7 +19,8 @@ import torch
 from lowlight.backends import create_backend
 from lowlight.cpu import flush_denormals
 from lowlight.errors import LowlightError
-from lowlight.estimation import estimation_tensor, to_tensor
+from lowlight.estimation import Estimator, to_tensor
+from lowlight.frames import check_frame
 from lowlight.kernels import apply_curves, enhance_frame
 from lowlight.models import ZeroDCEPP
 from lowlight.weights import load_model
@@ -36,6 +38,24 @@ def to_array(x: torch.Tensor, dtype: np.dtype) -> np.ndarray:
     top = 255.0 if np.dtype(dtype) == np.uint8 else 65535.0
     y = x[0].permute(1, 2, 0).mul(top).add_(0.5).clamp_(0, top).floor_()
     return y.to(torch.int32).numpy().astype(dtype)
+
+
+@dataclass(frozen=True)
+class EnhancerOptions:
+    """What builds an :class:`Enhancer` (the model options of every command), as plain picklable values.
+
+    ``model``/``weights``/``strength``/``backend``/``threads`` as for :class:`Enhancer`;
+    ``estimate_size`` is its ``longest_side``; ``device`` may be ``"auto"`` (CUDA when visible).
+    """
+
+    model: str = DEFAULT_MODEL
+    weights: Optional[str] = None
+    strength: float = 1.0
+    estimate_size: Optional[int] = DEFAULT_LONGEST_SIDE
+    scale_factor: Optional[int] = None
+    device: str = "auto"
+    backend: str = "auto"
+    threads: Optional[int] = None
 
 
 class Enhancer:
@@ -56,6 +76,7 @@ class Enhancer:
     Attributes:
         model: the loaded network (its ``net`` is the reference implementation).
         backend: the :class:`lowlight.backends.CurveBackend` that runs it.
+        estimator: the :class:`lowlight.estimation.Estimator` that makes the maps of NumPy frames.
     """
 
     def __init__(self, model: Union[str, os.PathLike] = DEFAULT_MODEL, device: str = "cpu",
@@ -72,6 +93,16 @@ class Enhancer:
         self.model.to(self.device)
         self.strength = float(strength)
         self.backend = create_backend(backend, self.model, self.device, threads=threads)
+        self.estimator = Estimator(self.model, self.backend, self.device)
+
+    @classmethod
+    def from_options(cls, options: "EnhancerOptions") -> "Enhancer":
+        """Build the enhancer that ``options`` describe (``device="auto"`` resolved here)."""
+        from lowlight.backends import resolve_device
+
+        return cls(options.model, device=resolve_device(options.device), weights=options.weights,
+                   strength=options.strength, longest_side=options.estimate_size,
+                   scale_factor=options.scale_factor, backend=options.backend, threads=options.threads)
 
     @property
     def name(self) -> str:
@@ -80,22 +111,13 @@ class Enhancer:
     @torch.inference_mode()
     def curve_maps(self, x: torch.Tensor) -> torch.Tensor:
         """Alpha maps for ``x`` (float ``N x 3 x H x W`` in [0, 1]), resized by the model's own
-        (antialiased bilinear) filter; for NumPy frames use :meth:`frame_maps`.
+        (antialiased bilinear) filter; NumPy frames go through :attr:`estimator` instead
+        (:meth:`lowlight.estimation.Estimator.maps`, the same copy for every command).
 
         Returns ``N x 3 x h x w`` (Zero-DCE++, estimation size) or
         ``N x 24 x H x W`` (Zero-DCE), in [-1, 1], strength not applied.
         """
         return self.backend(self.model.estimation_input(x.to(self.device)))  # backends flush subnormals
-
-    @torch.inference_mode()
-    def frame_maps(self, frame: np.ndarray) -> torch.Tensor:
-        """Alpha maps for one ``H x W x 3`` uint8/uint16 RGB frame, estimated on the copy
-        :func:`lowlight.estimation.estimation_tensor` makes (the same for every command).
-
-        Returns float32 ``1 x 3 x h x w`` (Zero-DCE++) or ``1 x 24 x H x W`` (Zero-DCE) in [-1, 1]
-        on :attr:`device`, strength not applied.
-        """
-        return self.backend(estimation_tensor(self.model, frame).to(self.device))
 
     @torch.inference_mode()
     def enhance_tensor(self, x: torch.Tensor) -> torch.Tensor:
@@ -113,25 +135,15 @@ class Enhancer:
         Returns:
             The enhanced ``H x W x 3`` frame, same dtype.
         """
-        if not isinstance(frame, np.ndarray) or frame.ndim != 3 or frame.shape[2] != 3:
-            shape = getattr(frame, "shape", None)
-            raise LowlightError(f"expected an H x W x 3 RGB array, got shape {shape}")
-        if frame.dtype not in (np.uint8, np.uint16):
-            raise LowlightError(f"expected a uint8 or uint16 frame, got {frame.dtype}")
-        if frame.shape[0] == 0 or frame.shape[1] == 0:
-            raise LowlightError(f"frame is empty ({frame.shape[0]} x {frame.shape[1]})")
+        check_frame(frame, dtypes=(np.uint8, np.uint16))
+        maps = self.estimator.maps(frame)
         if frame.dtype == np.uint8:
-            # Fused path: maps from the network, then one pass over the uint8
-            # frame (upsampling, curve steps and rounding fused; see lowlight.kernels.fused).
-            maps = self.frame_maps(frame)
-            if self.device.type == "cuda":
-                src = torch.from_numpy(np.ascontiguousarray(frame)).to(self.device)
-                return enhance_frame(src, maps[0], self.model.iterations, self.strength).cpu().numpy()
-            return enhance_frame(frame, maps[0], self.model.iterations, self.strength)
+            # Fused path: one pass over the uint8 frame (upsampling, curve steps and rounding fused;
+            # see lowlight.kernels.fused), on the device of the maps.
+            return enhance_frame(frame, maps, self.model.iterations, self.strength)
         x = to_tensor(frame).to(self.device)
-        maps = self.frame_maps(frame)
         with torch.inference_mode(), flush_denormals():
-            out = apply_curves(x, maps, self.model.iterations, self.strength)
+            out = apply_curves(x, maps[None], self.model.iterations, self.strength)
         return to_array(out.cpu(), frame.dtype)
 
     def __repr__(self) -> str:

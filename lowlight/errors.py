@@ -25,3 +25,20 @@ class WeightsError(LowlightError):
 
 class BackendError(LowlightError):
     """An optional backend (TensorRT, Triton, CUDA) is unavailable."""
+
+
+class FrameError(LowlightError, ValueError):
+    """A frame handed to the library is not what it must be (shape, dtype, empty)."""
+
+
+def first_line(exc: BaseException) -> str:
+    """A short one-line reason for ``exc``, for messages.
+
+    The OS's or FFmpeg's own text where the exception carries one (``strerror``, without errno and
+    file name), else the first line of ``str(exc)``, else the exception's class name.
+    """
+    strerror = getattr(exc, "strerror", None)
+    if strerror:
+        return str(strerror)
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

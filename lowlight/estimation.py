@@ -1,4 +1,4 @@
-"""The estimation input: the copy of a frame that DCE-Net sees, made the same way for stills and video.
+"""The estimation copy of a frame and its curve maps: one :class:`Estimator` for every command.
 
 * Zero-DCE estimates on the full frame.
 * Zero-DCE++ with ``longest_side`` (the default, 256 px): the uint8 frame is
@@ -9,20 +9,28 @@
 * Zero-DCE++ with the official integer ``scale_factor``: the model's own
   bilinear downscale (:meth:`ZeroDCEPP.estimation_input`), as the official code does.
 
-``lowlight image``, ``lowlight video``, ``lowlight live`` and ``lowlight batch``
-all go through :func:`estimation_frame` / :func:`estimation_tensor`, so one frame
-gets the same curves from every command.
+``lowlight image`` (through :class:`lowlight.Enhancer`), ``lowlight video``,
+``lowlight live`` and ``lowlight batch`` (through the realtime frame processor)
+all estimate with :meth:`Estimator.maps`, so one frame gets the same curves from
+every command. The scene-cut detector reads :meth:`Estimator.analysis_copy`,
+which is the estimation copy itself when that is small, so a frame whose curves
+are estimated makes one small copy, not two.
+
+OpenCV is imported on first use, so ``import lowlight`` does not load it.
 """
 
 from __future__ import annotations
 
 from typing import Optional
 
-import cv2
 import numpy as np
 import torch
 
 from lowlight.models import estimation_size
+
+# Longest side of the analysis copy when the estimation input is not a small copy (Zero-DCE, the
+# official scale_factor), and the largest estimation copy the scene-cut detector reads (times 2).
+ANALYSIS_SIDE = 256
 
 
 def area_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
@@ -35,6 +43,8 @@ def area_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     area average of the frame, with slightly different edge weights. Sizes
     larger than the image are reached with bilinear interpolation.
     """
+    import cv2
+
     h, w = size
     H, W = image.shape[:2]
     if (h, w) == (H, W):
@@ -47,24 +57,11 @@ def area_resize(image: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
 
 
-def uses_official_resize(model: torch.nn.Module) -> bool:
-    """True when ``model`` downsizes with the official bilinear ``scale_factor`` (float path)."""
-    return getattr(model, "scale_factor", None) is not None
-
-
-def estimation_frame(model: torch.nn.Module, frame: np.ndarray) -> Optional[np.ndarray]:
-    """The ``h x w x 3`` estimation copy of ``frame`` (``H x W x 3`` uint8 RGB, or float32 in [0, 1]).
-
-    Returns ``frame`` itself for Zero-DCE (full resolution), and ``None`` when
-    the model's official ``scale_factor`` resize applies (it works on floats:
-    use :func:`estimation_tensor`).
-    """
-    if uses_official_resize(model):
-        return None
-    if model.name != "zero-dce++":
-        return frame
-    size = estimation_size(frame.shape[0], frame.shape[1], model.scale_factor, model.longest_side)
-    return area_resize(frame, size)
+def probe(image: np.ndarray, side: int = ANALYSIS_SIDE) -> np.ndarray:
+    """A cheap subsampled copy of ``image`` (every k-th pixel, shorter side >= ``side``) for
+    scene-cut detection and brightness statistics when the estimation copy is large."""
+    k = max(1, min(image.shape[0], image.shape[1]) // side)
+    return image if k == 1 else np.ascontiguousarray(image[::k, ::k])
 
 
 def to_tensor(frame: np.ndarray) -> torch.Tensor:
@@ -78,18 +75,78 @@ def to_tensor(frame: np.ndarray) -> torch.Tensor:
     return t.to(torch.float32).div_(255.0 if frame.dtype == np.uint8 else 65535.0)
 
 
-def estimation_tensor(model: torch.nn.Module, frame: np.ndarray, small: Optional[np.ndarray] = None) -> torch.Tensor:
-    """Float32 ``1 x 3 x h x w`` in [0, 1] (CPU): the backend input for ``frame``.
+class Estimator:
+    """Curve maps for NumPy frames: makes the estimation copy and runs a backend on it.
 
     Args:
-        model: the loaded model (its estimation settings decide the size).
-        frame: ``H x W x 3`` uint8 or uint16 RGB.
-        small: the result of :func:`estimation_frame` for ``frame`` if the caller already has it.
+        model: a loaded :class:`lowlight.models.ZeroDCE` / :class:`~lowlight.models.ZeroDCEPP`
+            in eval mode (its estimation settings decide the copy's size).
+        backend: the :class:`lowlight.backends.CurveBackend` to run (default: eager torch).
+        device: the backend's device (default: the model's).
+
+    Attributes:
+        full_resolution: the network sees the full frame (Zero-DCE, or the official
+            ``scale_factor`` resize); the small copy is then for analysis only.
+        iterations: curve steps of the model.
+
+    Example:
+        >>> import numpy as np, lowlight
+        >>> est = lowlight.Enhancer().estimator
+        >>> frame = np.zeros((480, 640, 3), np.uint8)
+        >>> est.small(frame).shape, tuple(est.maps(frame).shape)
+        ((192, 256, 3), (3, 192, 256))
     """
-    if uses_official_resize(model):
-        return model.estimation_input(to_tensor(frame))
-    if small is None:
-        if frame.dtype != np.uint8:  # 16-bit: the same area average, in float
-            frame = frame.astype(np.float32) * np.float32(1.0 / 65535.0)
-        small = estimation_frame(model, frame)
-    return to_tensor(small)
+
+    def __init__(self, model: torch.nn.Module, backend=None, device: Optional[torch.device] = None) -> None:
+        from lowlight.backends import TorchBackend
+
+        self.model = model
+        self.device = torch.device(device) if device is not None else next(model.parameters()).device
+        self.backend = backend if backend is not None else TorchBackend(model, self.device)
+        self.full_resolution = model.name != "zero-dce++" or getattr(model, "scale_factor", None) is not None
+        self.iterations = int(model.iterations)
+
+    def small_size(self, height: int, width: int) -> tuple[int, int]:
+        """``(h, w)`` of the small copy of an ``height x width`` frame."""
+        if self.full_resolution:
+            return estimation_size(height, width, None, ANALYSIS_SIDE)
+        return estimation_size(height, width, None, self.model.longest_side)
+
+    def small(self, frame: np.ndarray) -> np.ndarray:
+        """The small copy of ``frame`` (``H x W x 3`` uint8, or float32 in [0, 1]): an area average,
+        same dtype; the estimation input of Zero-DCE++."""
+        return area_resize(frame, self.small_size(frame.shape[0], frame.shape[1]))
+
+    def analysis_copy(self, frame: np.ndarray) -> tuple[np.ndarray, Optional[np.ndarray]]:
+        """``(copy, small)``: what the scene-cut detector reads for ``frame`` (uint8), and the small
+        copy when that is what it read (hand it to :meth:`maps` so it is not made twice), else ``None``.
+
+        The detector reads the small copy (an area average, 1.2 ms at 1080p) up to
+        ``2 * ANALYSIS_SIDE`` px, and a strided :func:`probe` of larger estimation sizes.
+        """
+        h, w = self.small_size(frame.shape[0], frame.shape[1])
+        if max(h, w) > 2 * ANALYSIS_SIDE:
+            return probe(frame), None
+        small = self.small(frame)
+        return small, small
+
+    def input_tensor(self, frame: np.ndarray, small: Optional[np.ndarray] = None) -> torch.Tensor:
+        """The backend input for ``frame`` (``H x W x 3`` uint8 or uint16 RGB): float32 ``1 x 3 x h x w``
+        in [0, 1] on the CPU. ``small``: :meth:`small` of ``frame`` if the caller already has it."""
+        if self.full_resolution:
+            x = to_tensor(frame)
+            return self.model.estimation_input(x) if self.model.name == "zero-dce++" else x
+        if small is None:
+            if frame.dtype != np.uint8:  # 16-bit: the same area average, in float
+                frame = frame.astype(np.float32) * np.float32(1.0 / 65535.0)
+            small = self.small(frame)
+        return to_tensor(small)
+
+    @torch.inference_mode()
+    def maps(self, frame: np.ndarray, small: Optional[np.ndarray] = None) -> torch.Tensor:
+        """Alpha maps for ``frame`` (``H x W x 3`` uint8/uint16 RGB), strength not applied.
+
+        Returns float32 ``3 x h x w`` (Zero-DCE++, estimation size) or ``24 x H x W`` (Zero-DCE)
+        in [-1, 1], contiguous, on :attr:`device`.
+        """
+        return self.backend(self.input_tensor(frame, small).to(self.device))[0].contiguous()

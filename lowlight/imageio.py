@@ -7,13 +7,12 @@ the OpenCV calls here.
 * Pillow validates the whole file first (catches truncated and non-image files)
   and reads the EXIF orientation; OpenCV decodes the pixels so that 16-bit
   depth and alpha survive.
-* Writing is atomic: a temporary file beside the target, renamed on success.
+* Writing is atomic (:mod:`lowlight.atomic`): a temporary file beside the target, renamed on success.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -24,7 +23,8 @@ import cv2
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from lowlight.errors import InputError, OutputError
+from lowlight.atomic import atomic_write_bytes
+from lowlight.errors import InputError, OutputError, first_line
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp")
 SIXTEEN_BIT_EXTENSIONS = (".png", ".tif", ".tiff")
@@ -50,6 +50,13 @@ def is_image_path(path: Path) -> bool:
     return path.suffix.lower() in IMAGE_EXTENSIONS
 
 
+def find_images(folder: Path) -> list[Path]:
+    """The image files under ``folder`` (recursive; by extension, see :data:`IMAGE_EXTENSIONS`), sorted;
+    hidden files (names starting with ``.``, which includes lowlight's temporary files) are skipped."""
+    return sorted(p for p in Path(folder).rglob("*")
+                  if p.is_file() and is_image_path(p) and not p.name.startswith("."))
+
+
 def _validate(path: Path) -> int:
     """Fully decode with Pillow to catch broken files; return the EXIF orientation (1 = none)."""
     try:
@@ -61,7 +68,7 @@ def _validate(path: Path) -> int:
     except UnidentifiedImageError:
         raise InputError(f"{path}: not an image (or an unsupported format)") from None
     except (OSError, SyntaxError, ValueError) as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        reason = first_line(exc)
         if "truncated" in reason.lower():
             reason = "file is truncated"
         raise InputError(f"{path}: cannot decode image ({reason})") from None
@@ -135,53 +142,14 @@ def check_writable_dir(folder: Path) -> None:
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise OutputError(f"{folder}: cannot create output folder ({exc.strerror})") from None
+        raise OutputError(f"{folder}: cannot create output folder ({first_line(exc)})") from None
     if not folder.is_dir():
         raise OutputError(f"{folder}: output path exists and is not a folder")
     try:
         with tempfile.NamedTemporaryFile(dir=folder, prefix=".lowlight-probe-"):
             pass
     except OSError as exc:
-        raise OutputError(f"{folder}: output folder is not writable ({exc.strerror})") from None
-
-
-def new_file_mode() -> int:
-    """The permission bits ``open()`` would give a new file (``0o666`` less the umask), e.g. ``0o644``.
-
-    ``mkstemp`` creates its files ``0o600``; outputs get this mode instead so
-    they are as readable as any file the user writes. The umask is read from
-    ``/proc/self/status`` where Linux shows it (setting it to read it back would
-    briefly change it for the process's other threads).
-    """
-    try:
-        with open("/proc/self/status", "r", encoding="ascii") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return 0o666 & ~int(line.split()[1], 8)
-    except (OSError, ValueError, IndexError):
-        pass
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def atomic_temp_pattern(path: Path) -> re.Pattern:
-    """Matches the temporary names :func:`atomic_write_bytes` uses for ``path`` (``.NAME.XXXXXXXX.part``)."""
-    return re.compile(rf"\.{re.escape(path.name)}\.[A-Za-z0-9_]+\.part")
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder (the mode a new file gets)."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-    try:
-        os.fchmod(fd, new_file_mode())
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        raise OutputError(f"{folder}: output folder is not writable ({first_line(exc)})") from None
 
 
 def write_image(path: os.PathLike | str, image: np.ndarray, quality: int = 95) -> list[str]:
@@ -220,5 +188,5 @@ def write_image(path: os.PathLike | str, image: np.ndarray, quality: int = 95) -
     try:
         atomic_write_bytes(path, buf.tobytes())
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write ({exc.strerror})") from None
+        raise OutputError(f"{path}: cannot write ({first_line(exc)})") from None
     return notes

@@ -23,7 +23,8 @@ from typing import Any, Optional, Union
 
 import torch
 
-from lowlight.errors import WeightsError
+from lowlight.atomic import atomic_output
+from lowlight.errors import WeightsError, first_line
 from lowlight.models import MODELS, ZeroDCE, ZeroDCEPP
 
 FORMAT = "lowlight-dce"
@@ -56,7 +57,7 @@ def _read(path: Path) -> Any:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        first = first_line(exc)
         if "unsupported global" in str(exc).lower():
             raise WeightsError(
                 f"{path}: refused to load: the file holds Python objects beyond plain tensors, which "
@@ -64,8 +65,7 @@ def _read(path: Path) -> Any:
             ) from None
         raise WeightsError(f"{path}: not a readable PyTorch checkpoint (unpickling failed: {first[:80]})") from None
     except Exception as exc:  # zip errors, truncated files, random bytes
-        msg = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise WeightsError(f"{path}: not a readable PyTorch checkpoint ({msg})") from None
+        raise WeightsError(f"{path}: not a readable PyTorch checkpoint ({first_line(exc)})") from None
 
 
 def _detect_official(state: dict) -> Optional[str]:
@@ -116,13 +116,8 @@ def save_checkpoint(path: Union[str, os.PathLike], model: torch.nn.Module, meta:
            "state_dict": {k: v.detach().cpu().clone() for k, v in model.state_dict().items()},
            "meta": dict(meta or {})}
     obj.update(extra or {})
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
+    with atomic_output(path) as tmp:
         torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
 
 
 def weights_digest(model: torch.nn.Module) -> str:
@@ -154,7 +149,7 @@ def load_model(name_or_path: Union[str, os.PathLike] = "zero-dce++", scale_facto
     try:
         model.load_state_dict(flush_subnormal_weights(state))
     except RuntimeError as exc:
-        raise WeightsError(f"{path}: weights do not fit {name} ({str(exc).splitlines()[0]})") from None
+        raise WeightsError(f"{path}: weights do not fit {name} ({first_line(exc)})") from None
     if isinstance(model, ZeroDCEPP):
         model.configure(scale_factor=scale_factor, longest_side=longest_side)
         # Depthwise convs run about 2.4x faster channels-last on CPU (same results to 1e-7).

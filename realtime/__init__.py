@@ -11,13 +11,25 @@ Public API::
     FrameProcessor(enhancer, smooth=0.8).process(rgb)     # one frame at a time, no threads
     TemporalSmoother, SceneCutDetector                     # the smoothing pieces
 
-Video files (PyAV) and cameras/windows (OpenCV) are in
-:mod:`~lowlight.realtime.video_source`, :mod:`~lowlight.realtime.video_sink`,
-:mod:`~lowlight.realtime.camera_source` and :mod:`~lowlight.realtime.display_sink`;
-the commands ``lowlight video`` and ``lowlight live`` wire them up.
+Layout, one job per module:
+
+* machinery: :mod:`~lowlight.realtime.pipeline` (threads, the abort signal),
+  :mod:`~lowlight.realtime.queues`, :mod:`~lowlight.realtime.stats`, :mod:`~lowlight.realtime.frame`,
+  :mod:`~lowlight.realtime.sources` / :mod:`~lowlight.realtime.sinks` (interfaces and in-memory ones);
+* the per-frame algorithm: :mod:`~lowlight.realtime.processor` (one loop, estimate now or in the
+  background via :mod:`~lowlight.realtime.async_estimate`), :mod:`~lowlight.realtime.smoothing`
+  (temporal map smoothing, scene cuts, exposure stabiliser), :mod:`~lowlight.realtime.options`
+  (:class:`ProcessingOptions`), :mod:`~lowlight.realtime.flicker` (the flicker metric);
+* :mod:`~lowlight.realtime.transcode`: ``transcode()``, the library behind ``lowlight video`` and batch;
+* :mod:`lowlight.realtime.media`: video files (PyAV), the codec table, cameras and URLs, the window;
+* :mod:`lowlight.realtime.bench`: the harness behind ``lowlight bench``.
+
+The estimation copy and the maps come from core (:class:`lowlight.estimation.Estimator`), curve
+application from :func:`lowlight.kernels.enhance_frame`; the command line is :mod:`lowlight.cli`.
 """
 
 from lowlight.realtime.frame import Frame
+from lowlight.realtime.options import ProcessingOptions
 from lowlight.realtime.pipeline import Pipeline
 from lowlight.realtime.processor import FrameProcessor
 from lowlight.realtime.sinks import CallbackSink, ListSink, Sink, StopPipeline, TeeSink
@@ -26,4 +38,4 @@ from lowlight.realtime.sources import NumpySource, Source, StreamInfo
 from lowlight.realtime.stats import PipelineStats
 
 __all__ = ["CallbackSink", "Frame", "FrameProcessor", "ListSink", "NumpySource", "Pipeline", "PipelineStats",
-           "SceneCutDetector", "Sink", "Source", "StopPipeline", "StreamInfo", "TeeSink", "TemporalSmoother"]
+           "ProcessingOptions", "SceneCutDetector", "Sink", "Source", "StopPipeline", "StreamInfo", "TeeSink", "TemporalSmoother"]

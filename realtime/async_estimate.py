@@ -21,19 +21,19 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
-from lowlight.realtime.estimate import CurveEstimator
+from lowlight.estimation import Estimator
 
 
 class BackgroundEstimator:
-    """One worker thread running :meth:`CurveEstimator.estimate`, one job at a time.
+    """One worker thread running :meth:`lowlight.estimation.Estimator.maps`, one job at a time.
 
     Args:
-        estimator: the :class:`CurveEstimator`.
+        estimator: the :class:`~lowlight.estimation.Estimator`.
         threads: torch intra-op threads of the worker (``None``: torch's default).
         timer: optional ``timer("estimate", seconds)`` callback.
     """
 
-    def __init__(self, estimator: CurveEstimator, threads: Optional[int] = None,
+    def __init__(self, estimator: Estimator, threads: Optional[int] = None,
                  timer: Optional[Callable[[str, float], None]] = None) -> None:
         self.estimator = estimator
         self.threads = threads
@@ -53,9 +53,10 @@ class BackgroundEstimator:
         with self._cond:
             return self._busy
 
-    def submit(self, small: np.ndarray, image: Optional[np.ndarray], epoch: int, frame: int,
+    def submit(self, small: Optional[np.ndarray], image: np.ndarray, epoch: int, frame: int,
                force: bool = False) -> bool:
-        """Queue an estimate for this frame; returns whether it was queued.
+        """Queue an estimate for frame ``image`` (``small``: its estimation copy if already made,
+        else the worker makes it); returns whether it was queued.
 
         Without ``force`` nothing is queued while a job is queued or running.
         With ``force`` (a scene cut) the job replaces any queued one and runs
@@ -95,7 +96,7 @@ class BackgroundEstimator:
                 self._job = None
             try:
                 t0 = time.perf_counter()
-                maps = self.estimator.estimate(small, image)
+                maps = self.estimator.maps(image, small)
                 if self.timer is not None:
                     self.timer("estimate", time.perf_counter() - t0)
                 with self._cond:

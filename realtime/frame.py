@@ -54,12 +54,3 @@ class Frame:
         """``(height, width)`` of the picture."""
         return int(self.image.shape[0]), int(self.image.shape[1])
 
-
-def check_image(image: np.ndarray, what: str = "frame") -> np.ndarray:
-    """Return ``image`` if it is an ``H x W x 3`` uint8 array, else raise ``ValueError``."""
-    if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        desc = f"{getattr(image, 'dtype', type(image).__name__)} {getattr(image, 'shape', '')}"
-        raise ValueError(f"{what} must be an H x W x 3 uint8 RGB array, got {desc}")
-    if image.shape[0] == 0 or image.shape[1] == 0:
-        raise ValueError(f"{what} is empty ({image.shape[0]} x {image.shape[1]})")
-    return image

@@ -1,33 +1,53 @@
-"""Command-line options shared by ``lowlight video`` and ``lowlight live``."""
+"""The settings of the per-frame processing, in one object that travels from the CLI to the processor."""
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass, fields, replace
+from typing import Optional
 
-from lowlight.model_options import positive_int
-
-
-def smooth_value(text: str) -> float:
-    value = float(text)
-    if not 0.0 <= value < 1.0:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
+from lowlight.kernels import KERNELS
 
 
-def add_realtime_options(parser: argparse.ArgumentParser, default_smooth: float, default_every: int = 1,
-                         every_note: str = "") -> None:
-    """``--smooth --estimate-every --no-stabilize --infer-threads --kernel``."""
-    g = parser.add_argument_group("real-time processing")
-    g.add_argument("--smooth", type=smooth_value, default=default_smooth, metavar="S",
-                   help="temporal smoothing of the curves: weight of the past in [0, 1); 0 = estimate every frame "
-                        f"independently (default {default_smooth}); resets on scene cuts, adds no delay")
-    g.add_argument("--estimate-every", type=positive_int, default=default_every, metavar="K",
-                   help=f"estimate curves on every K-th frame only and reuse them in between (default "
-                        f"{default_every}{every_note}); a scene cut always triggers a new estimate")
-    g.add_argument("--no-stabilize", action="store_true",
-                   help="with --smooth, do not cancel frame-to-frame exposure jitter of the input")
-    g.add_argument("--infer-threads", type=positive_int, metavar="N",
-                   help="torch threads for curve estimation (default: torch's choice, one per core; 1 for the "
-                        "background estimator of lowlight live)")
-    g.add_argument("--kernel", choices=["fused", "reference"], default="fused",
-                   help="curve application: fused = one-pass compiled kernel (default), reference = plain torch")
+@dataclass(frozen=True)
+class ProcessingOptions:
+    """How frames are processed (:class:`~lowlight.realtime.processor.FrameProcessor`).
+
+    Attributes:
+        smooth: temporal smoothing ``S`` in [0, 1) of the curve maps (see
+            :mod:`lowlight.realtime.smoothing`); 0 = independent curves per frame.
+        estimate_every: estimate curves on every k-th frame only, reusing the (smoothed) maps in
+            between; a scene cut always triggers a fresh estimate.
+        stabilize_exposure: with ``smooth > 0``, cancel frame-to-frame exposure jitter.
+        kernel: curve application, ``"fused"`` (default) or ``"reference"`` (plain torch), see
+            :func:`lowlight.kernels.enhance_frame`. The curve-estimation backend is the enhancer's.
+        cut_threshold: :class:`~lowlight.realtime.smoothing.SceneCutDetector` structure threshold.
+        infer_threads: torch threads of the thread that estimates (``None``: torch's default in the
+            pipeline's process thread, 1 for the background estimator of live mode).
+    """
+
+    smooth: float = 0.0
+    estimate_every: int = 1
+    stabilize_exposure: bool = True
+    kernel: str = "fused"
+    cut_threshold: float = 0.25
+    infer_threads: Optional[int] = None
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.smooth < 1.0:
+            raise ValueError(f"smooth must be in [0, 1), got {self.smooth}")
+        if int(self.estimate_every) != self.estimate_every or self.estimate_every < 1:
+            raise ValueError(f"estimate_every must be a positive integer, got {self.estimate_every}")
+        if self.kernel not in KERNELS:
+            raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
+
+    @classmethod
+    def of(cls, options: Optional["ProcessingOptions"] = None, **settings) -> "ProcessingOptions":
+        """``options`` with ``settings`` (field names) replaced; the defaults when ``options`` is ``None``.
+
+        >>> ProcessingOptions.of(smooth=0.8).smooth
+        0.8
+        """
+        unknown = set(settings) - {f.name for f in fields(cls)}
+        if unknown:
+            raise TypeError(f"unknown processing option(s): {', '.join(sorted(unknown))}")
+        return replace(options or cls(), **settings)

@@ -3,11 +3,17 @@
 Three threads joined by bounded queues::
 
     capture/decode thread --q--> process thread (estimate, smooth, apply) --q--> encode/display thread
+          capture thread --------- copied audio/subtitle packets (bounded q) ----------> output thread
 
 * ``mode="file"``: lossless. Queues block when full (back-pressure), so every
   frame from the source reaches the sink, in order, with its timestamps.
 * ``mode="live"``: bounded latency. Each queue holds one frame and a newer
   frame replaces an unread one (counted in ``stats.dropped``).
+
+Packets of the streams a source copies (``StreamInfo.copied``: audio, subtitles) travel from the
+capture thread to the output thread through a bounded queue of their own, stopped by the same
+abort signal; the output stage writes them to the sink (:meth:`Sink.write_packet`) between frames
+and while it waits for one, so a file whose audio runs ahead of its video cannot stall the run.
 
 Any thread's exception stops all three and is re-raised by :meth:`Pipeline.run`
 in the caller's thread; Ctrl-C (KeyboardInterrupt in the caller) stops them too.
@@ -33,14 +39,17 @@ import time
 from typing import Callable, Optional
 
 from lowlight.realtime.frame import Frame
+from lowlight.realtime.options import ProcessingOptions
 from lowlight.realtime.processor import FrameProcessor
-from lowlight.realtime.queues import END, BlockingQueue, LatestQueue, Stopped
+from lowlight.realtime.queues import EMPTY, END, BlockingQueue, LatestQueue, Stopped
 from lowlight.realtime.sinks import Sink, StopPipeline
 from lowlight.realtime.sources import Source, StreamInfo
 from lowlight.realtime.stats import PipelineStats
 
 MODES = ("file", "live")
 JOIN_TIMEOUT_S = 10.0  # how long run() waits for a thread stuck in a blocking call after a stop
+PACKET_QUEUE_SIZE = 512  # copied packets in flight (a few seconds of audio)
+PACKET_POLL_S = 0.02  # how often a waiting output stage writes copied packets
 
 
 class Pipeline:
@@ -52,19 +61,17 @@ class Pipeline:
         enhancer: a :class:`lowlight.Enhancer`; ``None`` passes frames through unchanged
             (unless ``processor`` is given).
         mode: ``"file"`` (lossless, back-pressure) or ``"live"`` (newest frame wins).
-        smooth: temporal smoothing weight of the past, [0, 1); 0 = per-frame curves.
-        estimate_every: estimate curves on every k-th frame only.
-        stabilize_exposure: with ``smooth > 0``, also cancel exposure jitter.
-        kernel: curve application, ``"fused"`` (default) or ``"reference"`` (plain torch); the
-            curve-estimation backend is the enhancer's (``Enhancer(backend=...)``).
+        options: the :class:`~lowlight.realtime.options.ProcessingOptions` of the frame processor
+            (smoothing, estimation schedule, stabiliser, kernel, ``infer_threads``: torch intra-op
+            threads of the process stage, per thread with torch's OpenMP backend, so the caller's
+            setting is untouched); ``settings`` given by name override them
+            (``Pipeline(src, sink, enh, smooth=0.8)``).
         queue_size: capacity of each file-mode queue.
         on_frame: ``on_frame(frame)`` called in the output thread after each frame is written.
         processor: a ready :class:`~lowlight.realtime.processor.FrameProcessor` (overrides
             ``enhancer`` and the smoothing options).
         output_in_caller: run the output stage (the sink) in the thread that calls :meth:`run`
             instead of a third thread: GUI toolkits want windows on the main thread.
-        infer_threads: torch intra-op threads of the process stage (``None``: torch's default).
-            With torch's OpenMP backend the setting is per thread, so the caller's is untouched.
         background_estimate: estimate curves in a background thread and apply the newest maps
             at once (default: True in live mode, False in file mode, where output must not
             depend on timing); see :mod:`lowlight.realtime.async_estimate`.
@@ -75,28 +82,26 @@ class Pipeline:
         completed: True once the source ended and every frame reached the sink.
     """
 
-    def __init__(self, source: Source, sink: Sink, enhancer=None, mode: str = "file", smooth: float = 0.0,
-                 estimate_every: int = 1, stabilize_exposure: bool = True, kernel: str = "fused",
-                 queue_size: int = 4, on_frame: Optional[Callable[[Frame], None]] = None,
-                 processor: Optional[FrameProcessor] = None, output_in_caller: bool = False,
-                 infer_threads: Optional[int] = None, background_estimate: Optional[bool] = None) -> None:
+    def __init__(self, source: Source, sink: Sink, enhancer=None, mode: str = "file",
+                 options: Optional[ProcessingOptions] = None, queue_size: int = 4,
+                 on_frame: Optional[Callable[[Frame], None]] = None, processor: Optional[FrameProcessor] = None,
+                 output_in_caller: bool = False, background_estimate: Optional[bool] = None, **settings) -> None:
         if mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         self.source, self.sink, self.mode = source, sink, mode
         self.stats = PipelineStats()
         if background_estimate is None:
             background_estimate = mode == "live"
+        options = ProcessingOptions.of(processor.options if processor is not None else options, **settings)
         if processor is None and enhancer is not None:
-            processor = FrameProcessor(enhancer, smooth=smooth, estimate_every=estimate_every,
-                                       stabilize_exposure=stabilize_exposure, kernel=kernel,
-                                       background=background_estimate, infer_threads=infer_threads)
+            processor = FrameProcessor(enhancer, options, background=background_estimate)
         if processor is not None and processor.timer is None:
             processor.timer = self.stats.add_time
         self.processor = processor
         self.queue_size = int(queue_size)
         self.on_frame = on_frame
         self.output_in_caller = bool(output_in_caller)
-        self.infer_threads = infer_threads
+        self.infer_threads = options.infer_threads
         self.info: Optional[StreamInfo] = None
         self.completed = False
         self._abort = threading.Event()  # makes every queue operation raise Stopped
@@ -144,7 +149,7 @@ class Pipeline:
         return run
 
     # --- the three stages --------------------------------------------------------------
-    def _capture(self, out: BlockingQueue) -> None:
+    def _capture(self, out: BlockingQueue, packets: Optional[BlockingQueue]) -> None:
         timed = not self.source.live
         frames = iter(self.source.frames())
         try:
@@ -161,6 +166,8 @@ class Pipeline:
             close = getattr(frames, "close", None)
             if close is not None:
                 close()  # run the source generator's cleanup in this thread
+            if packets is not None:
+                packets.close()
         out.close()
 
     def _process(self, inp: BlockingQueue, out: BlockingQueue) -> None:
@@ -179,13 +186,29 @@ class Pipeline:
             out.put(frame)
         out.close()
 
-    def _output(self, inp: BlockingQueue) -> None:
+    def _copy_packets(self, packets: Optional[BlockingQueue], until_end: bool = False) -> None:
+        """Write the copied packets waiting in ``packets`` to the sink (all of them, to the queue's
+        end, with ``until_end``)."""
+        if packets is None:
+            return
+        while True:
+            packet = packets.get(timeout=None if until_end else 0)
+            if packet is END or packet is EMPTY:
+                return
+            self.sink.write_packet(packet)
+
+    def _output(self, inp: BlockingQueue, packets: Optional[BlockingQueue]) -> None:
         try:
             while True:
-                frame = inp.get()
+                frame = inp.get(timeout=PACKET_POLL_S) if packets is not None else inp.get()
+                if frame is EMPTY:
+                    self._copy_packets(packets)
+                    continue
                 if frame is END:
+                    self._copy_packets(packets, until_end=True)
                     self.completed = True
                     return
+                self._copy_packets(packets)
                 t0 = time.perf_counter()
                 try:
                     self.sink.write(frame)
@@ -212,14 +235,14 @@ class Pipeline:
         interrupted = False
         deadline = None
         while True:
-            alive = [t for t in self._threads if t.is_alive()]
-            if not alive:
-                return interrupted
-            if deadline is not None and time.monotonic() > deadline:
-                names = ", ".join(t.name for t in alive)
-                self._fail(RuntimeError(f"pipeline threads did not stop within {JOIN_TIMEOUT_S:.0f} s: {names}"))
-                return interrupted
-            try:
+            try:  # Ctrl-C can land on any line here, not only in join()
+                alive = [t for t in self._threads if t.is_alive()]
+                if not alive:
+                    return interrupted
+                if deadline is not None and time.monotonic() > deadline:
+                    names = ", ".join(t.name for t in alive)
+                    self._fail(RuntimeError(f"pipeline threads did not stop within {JOIN_TIMEOUT_S:.0f} s: {names}"))
+                    return interrupted
                 alive[0].join(0.1)
             except KeyboardInterrupt:
                 interrupted = True
@@ -256,25 +279,30 @@ class Pipeline:
                 self.sink.close(False)
                 raise
         q_in, q_out = self._queue(), self._queue()
+        packets = None
+        if getattr(self.info, "copied", None):
+            packets = BlockingQueue(PACKET_QUEUE_SIZE, self._abort)
+            self.source.packet_sink = packets.put
         self._threads = [
-            threading.Thread(target=self._guard(lambda: self._capture(q_in)), name="lowlight-capture", daemon=True),
+            threading.Thread(target=self._guard(lambda: self._capture(q_in, packets)), name="lowlight-capture",
+                             daemon=True),
             threading.Thread(target=self._guard(lambda: self._process(q_in, q_out)), name="lowlight-process",
                              daemon=True),
         ]
-        output = self._guard(lambda: self._output(q_out))
+        output = self._guard(lambda: self._output(q_out, packets))
         if not self.output_in_caller:
             self._threads.append(threading.Thread(target=output, name="lowlight-output", daemon=True))
         interrupted = False
         self.stats.start()  # throughput is measured from the first frame, after opening and warm-up
         try:
-            for t in self._threads:
-                t.start()
-            if self.output_in_caller:
-                try:
+            try:  # Ctrl-C while the threads start (a fast first frame) or while the caller runs the output
+                for t in self._threads:
+                    t.start()
+                if self.output_in_caller:
                     output()
-                except KeyboardInterrupt:
-                    self._interrupt()
-                    interrupted = True
+            except KeyboardInterrupt:
+                self._interrupt()
+                interrupted = True
             interrupted = self._join() or interrupted
         finally:
             self.stats.stop()

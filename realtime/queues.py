@@ -15,9 +15,11 @@ from __future__ import annotations
 
 import collections
 import threading
+import time
 from typing import Any, Callable, Optional
 
 END = object()  #: returned by ``get`` after ``close`` once every item was taken
+EMPTY = object()  #: returned by ``get(timeout=...)`` when nothing arrived in time
 
 
 class Stopped(Exception):
@@ -50,13 +52,18 @@ class BlockingQueue:
             self._items.append(item)
             self._cond.notify_all()
 
-    def get(self) -> Any:
+    def get(self, timeout: Optional[float] = None) -> Any:
+        """The next item; :data:`END` once closed and drained; :data:`EMPTY` when ``timeout``
+        seconds pass with nothing to take (``None``: wait until an item, the end or a stop)."""
+        deadline = None if timeout is None else time.monotonic() + timeout
         with self._cond:
             while not self._items:
                 if self._stop.is_set():
                     raise Stopped
                 if self._closed:
                     return END
+                if deadline is not None and time.monotonic() >= deadline:
+                    return EMPTY
                 self._cond.wait(0.05)
             item = self._items.popleft()
             self._cond.notify_all()

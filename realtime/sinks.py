@@ -6,7 +6,9 @@ output thread (:meth:`Sink.write`, one :class:`Frame` at a time, in order) and
 closed in the caller's thread with ``ok=True`` after a complete run or
 ``ok=False`` after an error or interruption (a file sink then deletes its
 partial output). Raising :class:`StopPipeline` from ``write`` ends the run
-cleanly (a window's quit key).
+cleanly (a window's quit key). Packets of the streams the source copies
+(``StreamInfo.copied``) arrive through :meth:`Sink.write_packet`, in demux order,
+from the same thread.
 """
 
 from __future__ import annotations
@@ -29,6 +31,9 @@ class Sink:
 
     def write(self, frame: Frame) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
+
+    def write_packet(self, packet) -> None:
+        """An undecoded packet of one of ``info.copied`` (default: dropped)."""
 
     def thread_exit(self) -> None:
         """Called in the output thread when it ends, after the last ``write`` (GUI clean-up)."""
@@ -88,6 +93,10 @@ class TeeSink(Sink):
     def write(self, frame: Frame) -> None:
         for s in self.sinks:
             s.write(frame)
+
+    def write_packet(self, packet) -> None:
+        for s in self.sinks:
+            s.write_packet(packet)
 
     def thread_exit(self) -> None:
         for s in self.sinks:

@@ -6,8 +6,8 @@ capture thread (:meth:`Source.frames`), then closed in the caller's thread.
 :meth:`Source.stop` may be called from any thread to end :meth:`frames` early.
 
 This module has the in-memory source used by the Python API; files and
-cameras live in :mod:`~lowlight.realtime.video_source` and
-:mod:`~lowlight.realtime.camera_source`.
+cameras live in :mod:`~lowlight.realtime.media.video_source` and
+:mod:`~lowlight.realtime.media.camera_source`.
 """
 
 from __future__ import annotations
@@ -20,7 +20,8 @@ from typing import Iterable, Iterator, Optional
 
 import numpy as np
 
-from lowlight.realtime.frame import Frame, check_image
+from lowlight.frames import check_frame
+from lowlight.realtime.frame import Frame
 
 
 @dataclass
@@ -43,6 +44,9 @@ class StreamInfo:
     color_trc: Optional[int] = None
     name: str = ""
     extra: dict = field(default_factory=dict)
+    #: input streams (``av`` streams) whose packets are copied to the output without re-encoding;
+    #: their packets reach the sink through :meth:`Sink.write_packet`
+    copied: list = field(default_factory=list)
 
 
 class Source:
@@ -118,4 +122,4 @@ class NumpySource(Source):
                 delay = t0 + i * period - time.monotonic()
                 if delay > 0 and self._stop.wait(delay):
                     return
-            yield Frame(check_image(img, f"frame {i}"), i, pts=i, time_base=1 / self.rate, duration=1)
+            yield Frame(check_frame(img, f"frame {i}"), i, pts=i, time_base=1 / self.rate, duration=1)

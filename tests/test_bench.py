@@ -61,7 +61,7 @@ def test_bench_plot_to_a_missing_folder_fails_before_measuring(tmp_path, capsys)
 
 def test_bench_scene_is_the_bundled_photo():
     """The synthetic bench clip pans over the bundled sample photo (not the gradient fallback)."""
-    from lowlight.realtime.synthetic import SAMPLE_PHOTO, dark_scene
+    from lowlight.realtime.bench.synthetic import SAMPLE_PHOTO, dark_scene
 
     assert SAMPLE_PHOTO.is_file()
     scene = dark_scene(64, 48)

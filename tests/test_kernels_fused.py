@@ -257,6 +257,32 @@ def test_cuda_non_contiguous_frames_and_out():
     assert_close_uint8(enhance_frame(sliced, torch.from_numpy(m2).cuda()), reference64(sliced, m2))
 
 
+@CUDA
+@pytest.mark.parametrize("kernel", ["fused", "reference"])
+def test_host_frame_follows_cuda_maps(kernel):
+    """A NumPy frame with CUDA maps runs on the GPU (uploaded once) and comes back as NumPy, into ``out``."""
+    frame, maps = random_case(97, 131, "pp", seed=41)
+    m = torch.from_numpy(maps).cuda()
+    got = enhance_frame(frame, m, 8, 1.0, kernel=kernel)
+    assert isinstance(got, np.ndarray) and got.shape == frame.shape
+    assert_close_uint8(got, reference64(frame, maps))
+    out = np.empty_like(frame)
+    assert enhance_frame(frame, m, 8, 1.0, out=out, kernel=kernel) is out
+    np.testing.assert_array_equal(out, got)
+
+
+@pytest.mark.parametrize("kind", MAP_KINDS)
+def test_reference_kernel_choice_on_the_cpu(kind):
+    """``kernel="reference"`` is the plain-torch path, within one level of the fused kernel; bad names fail."""
+    frame, maps = random_case(37, 53, kind, seed=43)
+    ref = enhance_frame(frame, torch.from_numpy(maps), 8, 1.0, kernel="reference")
+    assert isinstance(ref, np.ndarray)
+    assert_close_uint8(ref, reference64(frame, maps))
+    assert np.abs(ref.astype(int) - enhance_frame(frame, maps)).max() <= 1
+    with pytest.raises(ValueError, match="kernel"):
+        enhance_frame(frame, maps, kernel="fastest")
+
+
 def _random_checkpoint(path, name: str):
     """A randomly initialised model saved in the lowlight format, head amplified so curves are strong."""
     from lowlight.models import MODELS, init_weights

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from lowlight.cli import main
-from lowlight.realtime.display_sink import compose_view
+from lowlight.realtime.media.display_sink import compose_view
 
 from realtime_clips import brightening_weights, dark_frames, leftovers, lowlight_threads, make_clip, read_video
 

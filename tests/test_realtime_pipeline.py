@@ -138,7 +138,7 @@ def test_apply_maps_reference_and_fused_kernels(channels, strength):
     """kernel="reference" is apply_curves on the float frame rounded like the kernels; the fused
     kernel agrees with it to one grey level; a leading batch dimension is accepted."""
     from lowlight.kernels import apply_curves
-    from lowlight.realtime.apply import apply_maps
+    from lowlight.kernels import enhance_frame as apply_maps
 
     rng = np.random.default_rng(channels)
     frame = rng.integers(0, 80, (37, 53, 3), dtype=np.uint8)

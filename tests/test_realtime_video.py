@@ -13,8 +13,8 @@ import pytest
 
 from lowlight.cli import main
 from lowlight.realtime import Pipeline
-from lowlight.realtime.video_sink import VideoFileSink
-from lowlight.realtime.video_source import VideoFileSource
+from lowlight.realtime.media.video_sink import VideoFileSink
+from lowlight.realtime.media.video_source import VideoFileSource
 from lowlight import Enhancer
 
 from realtime_clips import brightening_weights, dark_frames, leftovers, lowlight_threads, make_clip, read_video
@@ -97,7 +97,7 @@ def test_existing_output_refused_and_input_never_overwritten(tmp_path, clip, wei
 def test_failure_mid_way_removes_temp_file_and_stops_threads(tmp_path, clip, weights):
     out = tmp_path / "fail.mp4"
     source = VideoFileSource(clip)
-    sink = VideoFileSink(out, preset="ultrafast", passthrough=source.passthrough, input_path=clip)
+    sink = VideoFileSink(out, preset="ultrafast", input_path=clip)
     pipe = Pipeline(source, sink, Enhancer(weights=weights))
     real = pipe.processor.process
     seen = []
@@ -119,7 +119,7 @@ def test_failure_mid_way_removes_temp_file_and_stops_threads(tmp_path, clip, wei
 def test_interrupt_removes_temp_file(tmp_path, clip, weights):
     out = tmp_path / "int.mp4"
     source = VideoFileSource(clip)
-    sink = VideoFileSink(out, preset="ultrafast", passthrough=source.passthrough)
+    sink = VideoFileSink(out, preset="ultrafast")
 
     def interrupt(frame):
         if frame.index == 3:
@@ -186,6 +186,16 @@ def test_container_that_cannot_hold_a_stream(tmp_path, weights, capsys):
     assert read_video(tmp_path / "o.mkv")["codecs"][1] == ("audio", "pcm_s16le")
 
 
+def test_webm_output_gets_vp9_without_codec(tmp_path, weights):
+    """The codec table gives a container its codec when --codec is not named: .webm -> VP9 (Opus audio is
+    not in this clip, so --no-audio; AAC cannot go in WebM)."""
+    clip = make_clip(tmp_path / "in.mp4", dark_frames(4), audio=False)
+    out = tmp_path / "o.webm"
+    assert video(clip, "-o", out, "--weights", weights, "--preset", "8") == 0
+    info = read_video(out)
+    assert info["codecs"][0] == ("video", "vp9") and len(info["frames"]) == 4
+
+
 @pytest.mark.parametrize("size,full_range", [((64, 48), True), ((63, 47), False)])
 def test_strength_zero_is_identity_and_colour_description_kept(tmp_path, weights, size, full_range):
     """--strength 0 reproduces the input (within coding error): conversions RGB<->YUV agree on the
@@ -223,16 +233,22 @@ def test_strength_zero_is_identity_and_colour_description_kept(tmp_path, weights
     assert max(np.abs(x.astype(float) - y).mean() for x, y in zip(fa, fb)) < 2.0
 
 
-def test_sink_close_does_not_wait_for_an_end_marker_it_already_took(tmp_path):
-    """The copied-stream end marker is often taken by a write(); close() must not then wait 1 s for another."""
+def test_copied_packets_travel_through_a_bounded_pipeline_queue(tmp_path, clip, weights, monkeypatch):
+    """Copied audio reaches the sink through the pipeline's own bounded queue (here 2 packets, far fewer
+    than the clip has): every packet is copied, none is lost or waits for the end, and the run ends."""
     import time
 
-    sink = VideoFileSink(tmp_path / "o.mp4")
-    sink.passthrough.packets.put(None)
-    sink._copy_pending()  # as write() does
+    from lowlight.realtime import pipeline as pipeline_module
+
+    monkeypatch.setattr(pipeline_module, "PACKET_QUEUE_SIZE", 2)
+    audio_packets = len(read_video(clip)["audio"])
+    out = tmp_path / "o.mp4"
+    source, sink = VideoFileSource(clip), VideoFileSink(out, preset="ultrafast", input_path=clip)
     t0 = time.perf_counter()
-    sink._copy_pending(block=True)  # as close() does
-    assert time.perf_counter() - t0 < 0.5
+    Pipeline(source, sink, Enhancer(weights=weights)).run()
+    assert time.perf_counter() - t0 < 30
+    assert audio_packets > 10 and sink.packets_copied == audio_packets
+    assert read_video(out)["codecs"][1] == ("audio", "aac") and leftovers(tmp_path) == []
 
 
 def test_streams_left_out_are_named(tmp_path, weights, capsys):

@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 
 from lowlight.errors import InputError
-from lowlight.imageio import is_image_path, read_image
+from lowlight.imageio import find_images as scan_images
+from lowlight.imageio import read_image
 
 
 def find_images(folder: Path) -> list[Path]:
@@ -27,7 +28,7 @@ def find_images(folder: Path) -> list[Path]:
         raise InputError(f"{folder}: no such folder")
     if not folder.is_dir():
         raise InputError(f"{folder}: not a folder of training images")
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and is_image_path(p) and not p.name.startswith("."))
+    files = scan_images(folder)
     if not files:
         raise InputError(f"{folder}: no images found (looked for .jpg .png .bmp .tif .webp)")
     return files

@@ -67,6 +67,19 @@ def resolve_backend(name: str, device: Union[str, torch.device] = "cpu") -> str:
     return "torch"
 
 
+def resolve_device(name: str) -> str:
+    """``auto`` -> ``cuda`` when torch sees a CUDA GPU, else ``cpu``; other names are checked and returned."""
+    if name == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        device = torch.device(name)
+    except (RuntimeError, ValueError):
+        raise BackendError(f"--device {name}: not a torch device (use auto, cpu or cuda[:N])") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise BackendError(f"--device {name}: no CUDA GPU is visible to torch {torch.__version__}; use --device cpu")
+    return name
+
+
 def create_backend(name: str, model: torch.nn.Module, device: Optional[Union[str, torch.device]] = None,
                    threads: Optional[int] = None) -> CurveBackend:
     """Build backend ``name`` (one of :data:`BACKENDS`) for ``model`` on ``device``.
@@ -99,4 +112,4 @@ def create_backend(name: str, model: torch.nn.Module, device: Optional[Union[str
     return TensorRTBackend(model, device)
 
 
-__all__ = ["BACKENDS", "CurveBackend", "TorchBackend", "create_backend", "resolve_backend"]
+__all__ = ["BACKENDS", "CurveBackend", "TorchBackend", "create_backend", "resolve_backend", "resolve_device"]

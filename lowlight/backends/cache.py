@@ -21,6 +21,9 @@ import warnings
 from pathlib import Path
 from typing import Callable, TypeVar
 
+from lowlight.atomic import atomic_write_bytes
+from lowlight.errors import first_line
+
 T = TypeVar("T")
 
 
@@ -40,8 +43,6 @@ def cache_path(kind: str, key: dict, suffix: str) -> Path:
 
 def write_atomic(path: Path, data: bytes) -> None:
     """Create the folder if needed and write ``data`` to ``path`` atomically (temporary file, rename)."""
-    from lowlight.imageio import atomic_write_bytes
-
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(path, data)
 
@@ -60,7 +61,7 @@ def load_or_build(path: Path, build: Callable[[], bytes], from_bytes: Callable[[
         try:
             return from_bytes(path.read_bytes()), "cached"
         except Exception as exc:  # any corruption: rebuild, never trust
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc)
             warnings.warn(f"lowlight: cached {what} {path} failed to load ({first}); rebuilding it",
                           RuntimeWarning, stacklevel=2)
             try:
@@ -73,8 +74,8 @@ def load_or_build(path: Path, build: Callable[[], bytes], from_bytes: Callable[[
     try:
         write_atomic(path, data)
     except OSError as exc:
-        how = f"built (not cached: {exc.strerror or exc})"
-        warnings.warn(f"lowlight: cannot cache {what} in {path.parent} ({exc.strerror or exc}); "
+        how = f"built (not cached: {first_line(exc)})"
+        warnings.warn(f"lowlight: cannot cache {what} in {path.parent} ({first_line(exc)}); "
                       "it will be rebuilt next run (set LOWLIGHT_CACHE_DIR to a writable folder)",
                       RuntimeWarning, stacklevel=2)
     return artefact, how

@@ -10,7 +10,7 @@ import torch
 
 from lowlight.backends.base import CurveBackend, NetModule
 from lowlight.cpu import flush_denormals
-from lowlight.errors import BackendError
+from lowlight.errors import BackendError, first_line
 
 
 
@@ -34,6 +34,6 @@ class CompiledBackend(CurveBackend):
                 return self._compiled(x).contiguous()
         except Exception as exc:  # Inductor failures surface here (no compiler, unsupported op)
             if type(exc).__module__.startswith("torch._dynamo") or "inductor" in repr(exc).lower():
-                line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+                line = first_line(exc)
                 raise BackendError(f"--backend compile failed: {line}; use --backend torch") from exc
             raise

@@ -28,9 +28,10 @@ import torch
 from lowlight.backends.base import CurveBackend, NetModule
 from lowlight.backends.cache import cache_path, load_or_build
 from lowlight.errors import BackendError
+from lowlight.optional import install_hint
 from lowlight.weights import weights_digest
 
-INSTALL = "pip install 'lowlight[tensorrt]'"
+INSTALL = install_hint("tensorrt")
 MIN_SIDE = 8
 MAX_BATCH = 4
 PROBE_TOLERANCE = 5e-2  # a loaded engine this far from eager torch on the probe is treated as corrupt

@@ -16,14 +16,12 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from lowlight.errors import InputError
-from lowlight.image_command import add_quality_option
-from lowlight.imageio import check_writable_dir
-from lowlight.model_options import add_model_options, enhancer_from_args, non_negative_float, positive_int
-from lowlight.realtime.video_command import add_video_options
-
 from lowlight.batch.discover import VIDEO_EXTENSIONS, Job, discover, remove_stale_temp_files
 from lowlight.batch.manifest import MANIFEST_NAME, Manifest, load, make_record, needs_work
+from lowlight.cli.options import (add_model_options, add_quality_option, add_video_options, enhancer_options,
+                                  non_negative_float, positive_int, transcode_options)
+from lowlight.errors import InputError
+from lowlight.imageio import check_writable_dir
 
 
 def register(sub) -> None:
@@ -64,18 +62,14 @@ def register(sub) -> None:
 
 def _largest_first(jobs: list[Job]) -> list[Job]:
     """Hand out long files first, so that one big video does not start last and finish alone."""
-    def size(job: Job) -> int:
-        try:
-            return job.src.stat().st_size
-        except OSError:
-            return 0
-    return sorted(jobs, key=lambda j: (-size(j), j.rel))
+    return sorted(jobs, key=lambda j: (-(j.size or 0), j.rel))
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from lowlight.batch.work import task_options
+    from lowlight.batch.work import BatchOptions
+    from lowlight.enhancer import Enhancer
 
     started = time.monotonic()
     in_dir, out_dir = Path(args.input), Path(args.output)
@@ -95,12 +89,10 @@ def run(args: argparse.Namespace) -> int:
             else:
                 manifest.append(make_record(job, "skipped"))
                 counts["skipped"] += 1
+        options = BatchOptions(model=enhancer_options(args), video=transcode_options(args, codec_fallback=True),
+                               quality=args.quality).with_test_hooks()
         if todo:
-            enhancer_from_args(args)  # bad model options: one error now, not one per file
-            if args.bitrate and any(j.kind == "video" for j in todo):
-                from lowlight.realtime.video_sink import parse_bitrate
-
-                parse_bitrate(args.bitrate)
+            Enhancer.from_options(options.model)  # bad model options: one error now, not one per file
         remove_stale_temp_files(todo)  # left by an earlier run that was killed
         bar = tqdm(total=len(todo), unit="file", desc="lowlight batch", file=sys.stderr, dynamic_ncols=True,
                    disable=not sys.stderr.isatty())
@@ -118,7 +110,6 @@ def run(args: argparse.Namespace) -> int:
                 bar.write(f"lowlight batch: error: {record['error']}", file=sys.stderr)
             bar.update(1)
 
-        options = task_options(args)
         todo = _largest_first(todo)
         try:
             if not todo:

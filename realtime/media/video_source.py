@@ -1,9 +1,10 @@
 """Video files as a pipeline source: PyAV demux + decode in the capture thread.
 
 :class:`VideoFileSource` decodes the first video stream to uint8 RGB frames that
-keep their ``pts``/``time_base``. Packets of audio and subtitle streams are
-demuxed in the same pass and handed, undecoded, to the file sink through
-:attr:`VideoFileSource.passthrough` so they are copied without re-encoding.
+keep their ``pts``/``time_base``. Packets of audio and subtitle streams
+(``StreamInfo.copied``) are demuxed in the same pass and handed, undecoded, to
+:attr:`VideoFileSource.packet_sink`: the pipeline's bounded packet queue, which
+its output stage drains into the file sink, so they are copied without re-encoding.
 
 Damaged input: packets that fail to decode are skipped and counted
 (:attr:`decode_errors`); a read error ends the stream early
@@ -13,16 +14,14 @@ container states, so the caller can report what was lost.
 
 from __future__ import annotations
 
-import queue
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Iterator, Optional
+from typing import Callable, Iterator, Optional
 
 import av
 import numpy as np
 
-from lowlight.errors import InputError
+from lowlight.errors import InputError, first_line
 from lowlight.realtime.frame import Frame
 from lowlight.realtime.sources import Source, StreamInfo
 
@@ -33,28 +32,6 @@ _SWS_COLORSPACE = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
 def sws_colorspace(avcol_spc: Optional[int]) -> Optional[int]:
     """swscale's colorspace constant for an FFmpeg ``AVColorSpace`` value (``None``: swscale's default, BT.601)."""
     return _SWS_COLORSPACE.get(int(avcol_spc or 0))
-
-
-def first_line(exc: BaseException) -> str:
-    """A short one-line reason for ``exc`` (FFmpeg's message without errno and file name)."""
-    strerror = getattr(exc, "strerror", None)
-    if isinstance(exc, av.error.FFmpegError) and strerror:
-        return str(strerror)
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-@dataclass
-class Passthrough:
-    """Streams copied without re-encoding, and their packets on the way from demuxer to muxer.
-
-    Attributes:
-        streams: the input ``av`` streams (audio, subtitles) to copy.
-        packets: FIFO of ``av.Packet`` in demux order; ``None`` marks the end.
-    """
-
-    streams: list = field(default_factory=list)
-    packets: "queue.Queue" = field(default_factory=queue.Queue)
 
 
 def describe_stream(stream) -> str:
@@ -74,7 +51,9 @@ class VideoFileSource(Source):
         copy_streams: copy audio and subtitle streams (False: ``--no-audio``).
 
     Attributes:
-        passthrough: :class:`Passthrough` for the file sink.
+        packet_sink: ``packet_sink(packet)`` receives every demuxed ``av.Packet`` of the copied
+            streams (``info.copied``) in demux order, in the capture thread; ``None`` drops them.
+            The pipeline sets it to its packet queue.
         decoded: frames decoded so far.
         decode_errors: video packets that could not be decoded.
         read_error: message of the error that ended demuxing early, or ``None``.
@@ -89,7 +68,8 @@ class VideoFileSource(Source):
         self.path = Path(path)
         self.copy_streams = copy_streams
         self.container = None
-        self.passthrough = Passthrough()
+        self.copied: list = []
+        self.packet_sink: Optional[Callable[[object], None]] = None
         self.info: Optional[StreamInfo] = None
         self.decoded = 0
         self.decode_errors = 0
@@ -123,9 +103,9 @@ class VideoFileSource(Source):
         vs.thread_type = "AUTO"
         self.video = vs
         if self.copy_streams:
-            self.passthrough.streams = [s for s in c.streams if s.type in ("audio", "subtitle")]
+            self.copied = [s for s in c.streams if s.type in ("audio", "subtitle")]
         self.not_copied = [describe_stream(s) for s in c.streams if s is not vs
-                           and s not in self.passthrough.streams
+                           and s not in self.copied
                            and (self.copy_streams or s.type not in ("audio", "subtitle"))]
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate
         rotation = 0
@@ -141,6 +121,7 @@ class VideoFileSource(Source):
             sample_aspect_ratio=cc.sample_aspect_ratio or vs.sample_aspect_ratio,
             color_range=cc.color_range, colorspace=cc.colorspace, color_primaries=cc.color_primaries,
             color_trc=cc.color_trc, name=str(path), extra={"rotation": rotation, "codec": cc.name},
+            copied=list(self.copied),
         )
         return self.info
 
@@ -166,10 +147,10 @@ class VideoFileSource(Source):
         step = 1
         if self.info.rate and tb:
             step = max(1, round(1 / (self.info.rate * tb)))
-        packets = self.container.demux(vs, *self.passthrough.streams)
+        packets = self.container.demux(vs, *self.copied)
         last_pts: Optional[int] = None
         rotation: Optional[int] = None
-        pending = self.passthrough.packets
+        pending = self.packet_sink
 
         def to_frame(f) -> Frame:
             """The pipeline frame of decoded ``f``: rotation from the first frame (or the stream tag),
@@ -182,36 +163,33 @@ class VideoFileSource(Source):
             self.decoded += 1
             return Frame(self._to_rgb(f), self.decoded - 1, pts=pts, time_base=tb, rotation=rotation)
 
-        try:
-            flushed = False
-            while not self.stopped:
-                try:
-                    packet = next(packets)
-                except StopIteration:
-                    flushed = True
-                    break
-                except (av.error.FFmpegError, OSError) as exc:
-                    self.read_error = first_line(exc)
-                    break
-                if packet.stream.index != vs.index:
-                    if packet.size or packet.dts is not None:
-                        pending.put(packet)
-                    continue
-                try:
-                    decoded = packet.decode()
-                except (av.error.FFmpegError, ValueError):
-                    self.decode_errors += 1
-                    continue
-                for f in decoded:
+        flushed = False
+        while not self.stopped:
+            try:
+                packet = next(packets)
+            except StopIteration:
+                flushed = True
+                break
+            except (av.error.FFmpegError, OSError) as exc:
+                self.read_error = first_line(exc)
+                break
+            if packet.stream.index != vs.index:
+                if pending is not None and (packet.size or packet.dts is not None):
+                    pending(packet)
+                continue
+            try:
+                decoded = packet.decode()
+            except (av.error.FFmpegError, ValueError):
+                self.decode_errors += 1
+                continue
+            for f in decoded:
+                yield to_frame(f)
+        if not flushed and not self.stopped:  # ended by a read error: drain the decoder
+            try:
+                for f in vs.decode(None):
                     yield to_frame(f)
-            if not flushed and not self.stopped:  # ended by a read error: drain the decoder
-                try:
-                    for f in vs.decode(None):
-                        yield to_frame(f)
-                except (av.error.FFmpegError, ValueError):
-                    pass
-        finally:
-            pending.put(None)
+            except (av.error.FFmpegError, ValueError):
+                pass
 
     def close(self) -> None:
         if self.container is not None:

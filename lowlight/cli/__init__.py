@@ -1,8 +1,10 @@
 """The ``lowlight`` console command: a thin dispatcher over subcommand modules.
 
-Each subcommand lives in its own module exposing ``register(subparsers)``, which
-adds its parser and sets ``func`` (called with the parsed args, returning an
-exit code). Subcommand modules import their heavy dependencies inside ``func``.
+All argparse code lives in this package: one module per command (``image``, ``video``, ``live``,
+``bench``, ``batch``, ``train``), each exposing ``register(subparsers)``, which adds its parser and
+sets ``func`` (called with the parsed args, returning an exit code), and one shared module of
+options (:mod:`lowlight.cli.options`) that turns parsed options into the library's option objects.
+Command modules call library functions and import their heavy dependencies inside ``func``.
 User errors (:class:`LowlightError`) print one line and exit 1; Ctrl-C exits 130.
 """
 
@@ -18,12 +20,12 @@ from lowlight.errors import LowlightError
 
 # Subcommand modules, in the order ``lowlight --help`` lists them.
 SUBCOMMANDS = (
-    "lowlight.image_command",
-    "lowlight.realtime.video_command",
-    "lowlight.realtime.live_command",
-    "lowlight.realtime.bench_command",
-    "lowlight.batch.command",
-    "lowlight.train.command",
+    "lowlight.cli.image",
+    "lowlight.cli.video",
+    "lowlight.cli.live",
+    "lowlight.cli.bench",
+    "lowlight.cli.batch",
+    "lowlight.cli.train",
 )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lowlight.model_options import add_model_options, enhancer_from_args, positive_int
-from lowlight.realtime.options import add_realtime_options
+from lowlight.cli.options import (add_model_options, add_processing_options, load_enhancer, positive_int,
+                                  processing_options)
 
 
 def register(sub) -> None:
@@ -25,19 +25,19 @@ def register(sub) -> None:
     p.add_argument("--width", type=positive_int, help="requested camera width")
     p.add_argument("--height", type=positive_int, help="requested camera height")
     p.add_argument("--fps", type=float, help="requested camera frame rate")
-    add_realtime_options(p, default_smooth=0.8, every_note=": curves are estimated in the background as often "
+    add_processing_options(p, default_smooth=0.8, every_note=": curves are estimated in the background as often "
                                                             "as the CPU allows and the newest are applied at once")
     add_model_options(p)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from lowlight.realtime.camera_source import CameraSource
-    from lowlight.realtime.display_sink import DisplaySink, display_available
+    from lowlight.errors import BackendError
+    from lowlight.realtime.media.camera_source import CameraSource
+    from lowlight.realtime.media.display_sink import DisplaySink, display_available
+    from lowlight.realtime.media.video_sink import VideoFileSink
     from lowlight.realtime.pipeline import Pipeline
     from lowlight.realtime.sinks import CallbackSink, Sink, TeeSink
-    from lowlight.realtime.video_sink import VideoFileSink
-    from lowlight.errors import BackendError
 
     if not args.no_display and not display_available():
         raise BackendError("no display to show a window (DISPLAY is not set); use --no-display")
@@ -56,10 +56,8 @@ def run(args: argparse.Namespace) -> int:
         sinks.append(recorder)
     # no window and no recording: frames are processed and discarded (benchmarking)
     sink = sinks[0] if len(sinks) == 1 else TeeSink(sinks) if sinks else CallbackSink(lambda frame: None)
-    enhancer = enhancer_from_args(args)
-    pipeline = Pipeline(source, sink, enhancer, mode="live", smooth=args.smooth, estimate_every=args.estimate_every,
-                        stabilize_exposure=not args.no_stabilize, kernel=args.kernel,
-                        infer_threads=args.infer_threads,
+    enhancer = load_enhancer(args)
+    pipeline = Pipeline(source, sink, enhancer, mode="live", options=processing_options(args),
                         output_in_caller=display is not None)
     if display is not None:
         display.on_toggle = pipeline.processor.toggle

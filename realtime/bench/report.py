@@ -6,7 +6,6 @@ import json
 import math
 from pathlib import Path
 
-from lowlight.errors import LowlightError
 from lowlight.realtime.stats import STAGES
 
 
@@ -38,21 +37,18 @@ def format_table(report: dict) -> str:
 
 def write_json(report: dict, path: Path) -> None:
     """Write the report as JSON (atomically)."""
-    from lowlight.imageio import atomic_write_bytes
+    from lowlight.atomic import atomic_write_bytes
 
     atomic_write_bytes(Path(path), json.dumps(report, indent=2, default=str).encode() + b"\n")
 
 
 def write_plot(report: dict, path: Path) -> None:
     """PNG chart: fps per resolution for each backend and baseline (left), stage ms per frame (right)."""
-    try:
-        import matplotlib
+    from lowlight.atomic import atomic_write_bytes
+    from lowlight.optional import require
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:
-        raise LowlightError("--plot needs matplotlib: pip install 'lowlight[bench]'") from None
-    from lowlight.imageio import atomic_write_bytes
+    require("matplotlib", "bench", "--plot").use("Agg")
+    plt = require("matplotlib.pyplot", "bench", "--plot")
 
     results, bases = report["results"], {b["resolution"]: b for b in report["baselines"]}
     resolutions = list(dict.fromkeys(r["resolution"] for r in results))

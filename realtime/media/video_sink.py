@@ -3,147 +3,53 @@
 :class:`VideoFileSink` encodes RGB frames (libx264 by default) with their own
 timestamps, keeps the input's frame rate, pixel aspect ratio, colour
 description and rotation, and muxes the packets of copied audio/subtitle
-streams (:class:`~lowlight.realtime.video_source.Passthrough`) unchanged.
+streams (``StreamInfo.copied``, delivered by :meth:`VideoFileSink.write_packet`) unchanged.
+Encoder names, defaults and container rules come from :mod:`lowlight.realtime.media.codecs`.
 
-It writes to a hidden temporary file beside the target (``.NAME.PID.part.EXT``,
-same extension so FFmpeg picks the same muxer) and renames it over the target
-only in ``close(ok=True)``; ``close(ok=False)`` deletes it. Such files left by a process that was
-killed outright (SIGKILL, power cut) are removed by the next run that writes the same target.
+It writes to a hidden temporary file beside the target (:func:`lowlight.atomic.temp_path`)
+and renames it over the target only in ``close(ok=True)``; ``close(ok=False)`` deletes it. Such
+files left by a process that was killed outright (SIGKILL, power cut) are removed by the next run
+that writes the same target.
 """
 
 from __future__ import annotations
 
 import os
-import queue
-import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional
 
 import av
 
-from lowlight.errors import BackendError, OutputError
+from lowlight.atomic import commit, discard, remove_orphaned_temp_files, temp_path
+from lowlight.errors import BackendError, OutputError, first_line
 from lowlight.realtime.frame import Frame
+from lowlight.realtime.media.codecs import CODECS, by_encoder, encoder_options
+from lowlight.realtime.media.video_source import sws_colorspace
 from lowlight.realtime.sinks import Sink
 from lowlight.realtime.sources import StreamInfo
-from lowlight.realtime.video_source import Passthrough, first_line, sws_colorspace
-
-# --codec choice -> (FFmpeg encoder, default quality options, preset option name or None)
-CODECS = {
-    "h264": "libx264",
-    "h265": "libx265",
-    "vp9": "libvpx-vp9",
-    "av1": "libsvtav1",
-    "h264_nvenc": "h264_nvenc",
-}
-DEFAULT_CRF = {"libx264": 18, "libx265": 20, "libvpx-vp9": 30, "libsvtav1": 30, "h264_nvenc": 21}
-DEFAULT_PRESET = {"libx264": "medium", "libx265": "medium", "libvpx-vp9": "4", "libsvtav1": "8", "h264_nvenc": "p4"}
-# Encoders that take odd picture sizes through 4:4:4 chroma.
-_YUV444_OK = {"libx264", "libx265", "libvpx-vp9"}
-
-
-def temp_path(target: Path) -> Path:
-    """``dir/.NAME.PID.part.EXT`` for ``dir/NAME.EXT``."""
-    return target.with_name(f".{target.stem}.{os.getpid()}.part{target.suffix}")
-
-
-def temp_name_pattern(target: Path) -> re.Pattern:
-    """Matches the names :func:`temp_path` gives ``target`` (any PID, captured as group 1)."""
-    return re.compile(rf"\.{re.escape(target.stem)}\.([0-9]+)\.part{re.escape(target.suffix)}")
-
-
-def process_alive(pid: int) -> bool:
-    """Whether a process with this id exists (one we may not signal counts as alive)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OverflowError, ValueError):
-        return pid > 0
-    return True
-
-
-def remove_orphaned_temp_files(target: Path) -> list[Path]:
-    """Delete the :func:`temp_path` files of ``target`` left by processes that no longer exist (a
-    ``lowlight video`` killed with SIGKILL or by a power cut); returns what was removed. Files of a
-    running process, this one included, are left alone."""
-    pattern = temp_name_pattern(target)
-    removed = []
-    try:
-        names = os.listdir(target.parent)
-    except OSError:
-        return removed
-    for name in names:
-        m = pattern.fullmatch(name)
-        if m and int(m[1]) != os.getpid() and not process_alive(int(m[1])):
-            try:
-                (target.parent / name).unlink()
-                removed.append(target.parent / name)
-            except OSError:
-                pass
-    return removed
-
-
-def parse_bitrate(text: str) -> int:
-    """``"4M"``, ``"800k"``, ``"2500000"`` -> bits per second."""
-    t = str(text).strip().lower()
-    mult = {"k": 1_000, "m": 1_000_000, "g": 1_000_000_000}.get(t[-1:], 1)
-    try:
-        value = float(t[:-1] if mult != 1 else t) * mult
-    except ValueError:
-        raise OutputError(f"--bitrate {text!r}: expected a number like 4M or 800k") from None
-    if value <= 0:
-        raise OutputError(f"--bitrate {text!r}: must be positive")
-    return int(value)
-
-
-def encoder_options(encoder: str, crf: Optional[int], preset: Optional[str], bitrate: Optional[int]) -> dict:
-    """FFmpeg private options for ``encoder`` (quality/speed knobs)."""
-    preset = str(preset) if preset is not None else DEFAULT_PRESET.get(encoder)
-    q = crf if crf is not None else DEFAULT_CRF.get(encoder)
-    opts: dict = {}
-    if encoder in ("libx264", "libx265"):
-        opts["preset"] = preset
-        if bitrate is None:
-            opts["crf"] = str(q)
-        if encoder == "libx265":
-            opts["x265-params"] = "log-level=error"
-    elif encoder == "libvpx-vp9":
-        opts.update({"cpu-used": preset, "deadline": "good", "row-mt": "1"})
-        if bitrate is None:
-            opts.update({"crf": str(q), "b": "0"})
-    elif encoder == "libsvtav1":
-        opts["preset"] = preset
-        if bitrate is None:
-            opts["crf"] = str(q)
-    elif encoder == "h264_nvenc":
-        opts["preset"] = preset
-        if bitrate is None:
-            opts.update({"rc": "vbr", "cq": str(q), "b": "0"})
-    return opts
-
 
 class VideoFileSink(Sink):
     """Encode frames into a video file.
 
     Args:
         path: output file; its extension picks the container (.mp4, .mkv, .mov, .webm...).
-        codec: a key of :data:`CODECS` (``h264`` default) or an FFmpeg encoder name.
+        codec: a key of :data:`~lowlight.realtime.media.codecs.CODECS` (``h264`` default) or an
+            FFmpeg encoder name.
         crf: constant-quality value (lower = better; default per codec).
         preset: speed preset (x264/x265 names, numbers for vp9/av1, p1-p7 for nvenc).
         bitrate: target bits per second (overrides ``crf``).
-        passthrough: streams/packets to copy from the source.
         overwrite: replace an existing ``path``.
         input_path: the input file, which is never overwritten.
+        threads: encoder threads (0: FFmpeg's choice).
     """
 
     def __init__(self, path, codec: str = "h264", crf: Optional[int] = None, preset: Optional[str] = None,
-                 bitrate: Optional[int] = None, passthrough: Optional[Passthrough] = None,
-                 overwrite: bool = False, input_path=None, threads: int = 0) -> None:
+                 bitrate: Optional[int] = None, overwrite: bool = False, input_path=None,
+                 threads: int = 0) -> None:
         self.path = Path(path)
-        self.encoder = CODECS.get(codec, codec)
+        self.encoder = CODECS[codec].encoder if codec in CODECS else codec
         self.crf, self.preset, self.bitrate = crf, preset, bitrate
-        self.passthrough = passthrough or Passthrough()
         self.overwrite = overwrite
         self.input_path = Path(input_path) if input_path is not None else None
         self.threads = threads
@@ -155,7 +61,8 @@ class VideoFileSink(Sink):
         self._map: dict = {}
         self._last_pts: Optional[int] = None
         self._started = False
-        self._passthrough_ended = False  # the source's end marker was taken off the packet queue
+        self._early: list = []  # copied packets that arrived before the first frame (muxed after it)
+        self._checked = False
 
     # --- checks -------------------------------------------------------------------------
     def check_target(self) -> None:
@@ -174,6 +81,7 @@ class VideoFileSink(Sink):
             raise OutputError(f"{parent}: output folder does not exist")
         if not os.access(parent, os.W_OK):
             raise OutputError(f"{parent}: output folder is not writable")
+        self._checked = True
 
     def _container_error(self, what: str) -> OutputError:
         return OutputError(f"{self.path}: the {self.path.suffix} container cannot hold {what}; "
@@ -182,7 +90,8 @@ class VideoFileSink(Sink):
     # --- Sink API ---------------------------------------------------------------------------
     def open(self, info: StreamInfo) -> None:
         self.info = info
-        self.check_target()
+        if not self._checked:
+            self.check_target()
         try:
             codec = av.codec.Codec(self.encoder, "w")
         except (av.error.FFmpegError, ValueError, KeyError):
@@ -195,7 +104,7 @@ class VideoFileSink(Sink):
         try:
             self.container = av.open(str(self.temp), "w")
         except (av.error.FFmpegError, ValueError, OSError) as exc:
-            self._remove_temp()
+            self._discard_temp()
             raise OutputError(f"{self.path}: cannot write this kind of file ({first_line(exc)}); "
                               "use .mp4, .mkv, .mov or .webm") from None
         try:
@@ -213,8 +122,9 @@ class VideoFileSink(Sink):
         rate = info.rate or Fraction(30)
         w, h = int(info.width), int(info.height)
         pix_fmt = "yuv420p"
+        entry = by_encoder(self.encoder)
         if w % 2 or h % 2:
-            if self.encoder not in _YUV444_OK:
+            if entry is None or not entry.odd_sizes:
                 raise OutputError(f"{self.path}: {w}x{h} has an odd side, which {self.encoder} cannot encode; "
                                   "use --codec h264, h265 or vp9")
             pix_fmt = "yuv444p"
@@ -247,7 +157,7 @@ class VideoFileSink(Sink):
         self.stream = s
         self._dst_colorspace = sws_colorspace(info.colorspace)
         self._dst_range = info.color_range or None
-        for in_stream in self.passthrough.streams:
+        for in_stream in info.copied:
             name = in_stream.codec_context.name
             if complete and name not in supported:
                 raise self._container_error(f"the {name} {in_stream.type} stream #{in_stream.index} of the input")
@@ -271,27 +181,25 @@ class VideoFileSink(Sink):
                 raise self._container_error(f"one of the streams ({first_line(exc)})") from None
             raise OutputError(f"{self.path}: writing failed ({first_line(exc)})") from None
 
-    def _copy_pending(self, block: bool = False) -> None:
-        q = self.passthrough.packets
-        while not self._passthrough_ended:
-            try:
-                packet = q.get(timeout=1.0) if block else q.get_nowait()
-            except queue.Empty:
-                return
-            if packet is None:  # seen once: close() must not wait for a second one
-                self._passthrough_ended = True
-                return
-            out = self._map.get(packet.stream.index)
-            if out is None:
-                continue
-            packet.stream = out
-            self._mux(packet)
-            self.packets_copied += 1
+    def write_packet(self, packet) -> None:
+        """Mux an undecoded packet of a copied stream (``info.copied``); packets that arrive before
+        the first video frame are held until it has set the stream's display rotation."""
+        out = self._map.get(packet.stream.index)
+        if out is None:
+            return
+        if not self._started:
+            self._early.append(packet)
+            return
+        packet.stream = out
+        self._mux(packet)
+        self.packets_copied += 1
 
     def write(self, frame: Frame) -> None:
         if not self._started:
             self._start(frame)
-        self._copy_pending()
+            early, self._early = self._early, []
+            for packet in early:
+                self.write_packet(packet)
         img = frame.image
         if img.shape[0] != self.stream.height or img.shape[1] != self.stream.width:
             raise OutputError(f"{self.path}: frame {frame.index} is {img.shape[1]}x{img.shape[0]}, "
@@ -320,10 +228,9 @@ class VideoFileSink(Sink):
             if not self._started:
                 raise OutputError(f"{self.path}: no video frames to write")
             self._mux(self.stream.encode(None))
-            self._copy_pending(block=True)
             self.container.close()
             self.container = None
-            os.replace(self.temp, self.path)
+            commit(self.temp, self.path)
             self.temp = None
         except BaseException:
             self._abandon()
@@ -336,14 +243,11 @@ class VideoFileSink(Sink):
             except Exception:  # noqa: BLE001 - a broken file is deleted anyway
                 pass
             self.container = None
-        self._remove_temp()
+        self._discard_temp()
 
-    def _remove_temp(self) -> None:
+    def _discard_temp(self) -> None:
         if self.temp is not None:
-            try:
-                self.temp.unlink()
-            except FileNotFoundError:
-                pass
+            discard(self.temp)
             self.temp = None
 
 

@@ -1,7 +1,7 @@
 """Measurements behind ``lowlight bench``: the real file pipeline per resolution and backend, plus baselines.
 
 For every resolution a synthetic dark H.264 clip is written once
-(:mod:`lowlight.realtime.synthetic`). Then, per backend, the real threaded
+(:mod:`lowlight.realtime.bench.synthetic`). Then, per backend, the real threaded
 pipeline (:class:`~lowlight.realtime.pipeline.Pipeline`, PyAV decode ->
 estimate -> smooth -> fused apply -> PyAV encode) transcodes it ``warmup``
 times untimed and ``repeats`` times timed; each quantity is the median over the
@@ -35,6 +35,8 @@ from typing import Callable, Optional
 import numpy as np
 import torch
 
+from lowlight.enhancer import EnhancerOptions
+from lowlight.realtime.options import ProcessingOptions
 from lowlight.realtime.stats import STAGES
 
 RESOLUTIONS = ((640, 480), (1280, 720), (1920, 1080), (3840, 2160))
@@ -51,15 +53,8 @@ class BenchConfig:
     warmup: int = 1
     preset: str = "veryfast"
     crf: int = 23
-    smooth: float = 0.8
-    estimate_every: int = 1
-    device: str = "cpu"
-    model: str = "zero-dce++"
-    weights: Optional[str] = None
-    strength: float = 1.0
-    estimate_size: int = 256
-    scale_factor: Optional[int] = None
-    infer_threads: Optional[int] = None
+    processing: ProcessingOptions = ProcessingOptions(smooth=0.8)
+    model: EnhancerOptions = EnhancerOptions(device="cpu")  # ``backend`` is replaced by each of ``backends``
     naive_frames: int = 5
     baselines: bool = True
 
@@ -112,14 +107,13 @@ def summarize(runs: list[dict]) -> dict:
 
 def transcode_once(clip: Path, out: Path, enhancer, cfg: BenchConfig) -> dict:
     """One pipeline run of ``clip`` into ``out`` (``enhancer=None``: the decode->encode floor); stats dict."""
+    from lowlight.realtime.media.video_sink import VideoFileSink
+    from lowlight.realtime.media.video_source import VideoFileSource
     from lowlight.realtime.pipeline import Pipeline
-    from lowlight.realtime.video_sink import VideoFileSink
-    from lowlight.realtime.video_source import VideoFileSource
 
     source = VideoFileSource(clip, copy_streams=False)
     sink = VideoFileSink(out, crf=cfg.crf, preset=cfg.preset, overwrite=True, input_path=clip)
-    stats = Pipeline(source, sink, enhancer, smooth=cfg.smooth, estimate_every=cfg.estimate_every,
-                     infer_threads=cfg.infer_threads).run()
+    stats = Pipeline(source, sink, enhancer, options=cfg.processing).run()
     return stats.as_dict()
 
 
@@ -140,11 +134,12 @@ def naive_fps(clip: Path, out: Path, cfg: BenchConfig) -> tuple[float, int]:
     from lowlight.enhancer import to_array
     from lowlight.estimation import to_tensor
     from lowlight.kernels import apply_curves
-    from lowlight.realtime.video_sink import VideoFileSink
-    from lowlight.realtime.video_source import VideoFileSource
+    from lowlight.realtime.media.video_sink import VideoFileSink
+    from lowlight.realtime.media.video_source import VideoFileSource
     from lowlight.weights import load_model
 
-    model = load_model("zero-dce").to(cfg.device)
+    device = cfg.model.device
+    model = load_model("zero-dce").to(device)
     source = VideoFileSource(clip, copy_streams=False)
     sink = VideoFileSink(out, crf=cfg.crf, preset=cfg.preset, overwrite=True, input_path=clip)
     info = source.open()
@@ -155,8 +150,8 @@ def naive_fps(clip: Path, out: Path, cfg: BenchConfig) -> tuple[float, int]:
             if t0 is None:
                 t0 = time.perf_counter()
             with torch.inference_mode():
-                x = to_tensor(frame.image).to(cfg.device)
-                y = apply_curves(x, model(x), model.iterations, cfg.strength)
+                x = to_tensor(frame.image).to(device)
+                y = apply_curves(x, model(x), model.iterations, cfg.model.strength)
             sink.write(dataclasses.replace(frame, image=to_array(y.cpu(), np.uint8)))
             n += 1
             if n >= cfg.naive_frames:
@@ -172,7 +167,7 @@ def run_bench(cfg: BenchConfig, workdir: Path, log: Callable[[str], None] = prin
     """Run every (resolution, backend) and the baselines; returns the report dict (see ``lowlight bench``)."""
     from lowlight.backends import resolve_backend
     from lowlight.enhancer import Enhancer
-    from lowlight.realtime.synthetic import make_clip
+    from lowlight.realtime.bench.synthetic import make_clip
 
     report = {"machine": machine_info(), "config": dataclasses.asdict(cfg), "results": [], "baselines": []}
     report["config"]["resolutions"] = [f"{w}x{h}" for w, h in cfg.resolutions]
@@ -182,12 +177,10 @@ def run_bench(cfg: BenchConfig, workdir: Path, log: Callable[[str], None] = prin
         clip = make_clip(workdir / f"clip_{res}.mp4", w, h, cfg.frames, audio=False)
         out = workdir / f"out_{res}.mp4"
         for name in cfg.backends:
-            concrete = resolve_backend(name, cfg.device)
+            concrete = resolve_backend(name, cfg.model.device)
             if concrete not in enhancers:
                 log(f"loading backend {concrete} ...")
-                enhancers[concrete] = Enhancer(cfg.weights or cfg.model, device=cfg.device, strength=cfg.strength,
-                                               longest_side=cfg.estimate_size, scale_factor=cfg.scale_factor,
-                                               backend=concrete, threads=cfg.infer_threads)
+                enhancers[concrete] = Enhancer.from_options(dataclasses.replace(cfg.model, backend=concrete))
             enh = enhancers[concrete]
             for _ in range(cfg.warmup):
                 transcode_once(clip, out, enh, cfg)

@@ -8,9 +8,10 @@ import tempfile
 from pathlib import Path
 
 from lowlight.backends import BACKENDS
+from lowlight.cli.options import (add_crf_option, add_estimate_every_option, add_infer_threads_option,
+                                  add_model_options, add_preset_option, add_smooth_option, enhancer_options,
+                                  positive_int, processing_options)
 from lowlight.errors import LowlightError
-from lowlight.model_options import add_model_options, positive_int
-from lowlight.realtime.options import smooth_value
 
 
 def resolution_list(text: str) -> list[tuple[int, int]]:
@@ -52,12 +53,11 @@ def register(sub) -> None:
     p.add_argument("--repeats", type=positive_int, default=3, metavar="R",
                    help="timed runs per setting; medians are reported (default 3)")
     p.add_argument("--warmup", type=int, default=1, metavar="W", help="untimed runs first (default 1)")
-    p.add_argument("--preset", default="veryfast", help="libx264 preset for every encode (default veryfast)")
-    p.add_argument("--crf", type=int, default=23, help="libx264 CRF for every encode (default 23)")
-    p.add_argument("--smooth", type=smooth_value, default=0.8, help="temporal smoothing in [0, 1) (default 0.8)")
-    p.add_argument("--estimate-every", type=positive_int, default=1, metavar="K",
-                   help="estimate curves every K-th frame (default 1: the network on every frame)")
-    p.add_argument("--infer-threads", type=positive_int, metavar="N", help="threads for curve estimation")
+    add_preset_option(p, "veryfast", "libx264 preset for every encode (default veryfast)")
+    add_crf_option(p, 23, "libx264 CRF for every encode (default 23)")
+    add_smooth_option(p, 0.8)
+    add_estimate_every_option(p, 1, ": the network on every frame")
+    add_infer_threads_option(p)
     p.add_argument("--naive-frames", type=positive_int, default=5, metavar="N",
                    help="frames for the naive full-resolution Zero-DCE baseline (default 5: it is slow)")
     p.add_argument("--no-baselines", action="store_true", help="skip the floor, ffmpeg and naive baselines")
@@ -68,9 +68,11 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lowlight.model_options import resolve_device
-    from lowlight.realtime.bench import BenchConfig, run_bench
-    from lowlight.realtime.bench_report import format_table, write_json, write_plot
+    import dataclasses
+
+    from lowlight.backends import resolve_device
+    from lowlight.realtime.bench.harness import BenchConfig, run_bench
+    from lowlight.realtime.bench.report import format_table, write_json, write_plot
 
     for target in (args.json, args.plot):
         if target and not Path(target).resolve().parent.is_dir():
@@ -78,15 +80,14 @@ def run(args: argparse.Namespace) -> int:
     if args.plot and not args.plot.lower().endswith(".png"):
         raise LowlightError(f"--plot {args.plot}: give a .png file name")
     if args.plot:
-        try:
-            import matplotlib  # noqa: F401
-        except ImportError:
-            raise LowlightError("--plot needs matplotlib: pip install 'lowlight[bench]'") from None
+        from lowlight.optional import require
+
+        require("matplotlib", "bench", "--plot")
+    model = enhancer_options(args)
     cfg = BenchConfig(resolutions=args.resolution, backends=args.backend, frames=args.frames, repeats=args.repeats,
-                      warmup=max(0, args.warmup), preset=args.preset, crf=args.crf, smooth=args.smooth,
-                      estimate_every=args.estimate_every, device=resolve_device(args.device), model=args.model,
-                      weights=args.weights, strength=args.strength, estimate_size=args.estimate_size,
-                      scale_factor=args.scale_factor, infer_threads=args.infer_threads,
+                      warmup=max(0, args.warmup), preset=args.preset, crf=args.crf,
+                      processing=processing_options(args),
+                      model=dataclasses.replace(model, device=resolve_device(model.device)),
                       naive_frames=args.naive_frames, baselines=not args.no_baselines)
     log = (lambda msg: print(f"lowlight bench: {msg}", file=sys.stderr))
     with tempfile.TemporaryDirectory(prefix="lowlight-bench-") as tmp:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lowlight.model_options import positive_int
+from lowlight.cli.options import positive_int
 
 
 def _range(text: str) -> tuple[float, float]:
