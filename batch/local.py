@@ -259,18 +259,21 @@ def run_local(jobs: Iterable[Job], options: "work.BatchOptions", workers: int, t
                     bury(w)
                     continue
                 handle(w, msg)
-    finally:
-        _shutdown(pool)
+    except BaseException:  # Ctrl-C, SIGTERM/SIGHUP (lowlight.signals) or an error: stop the files in flight now
+        _shutdown(pool, grace=0.0)
+        raise
+    _shutdown(pool)
 
 
-def _shutdown(pool: list[_Worker]) -> None:
-    """Stop every worker (ask, wait, then terminate), then remove partial outputs of unfinished jobs."""
+def _shutdown(pool: list[_Worker], grace: float = STOP_TIMEOUT_S) -> None:
+    """Stop every worker (ask, wait up to ``grace`` seconds, then terminate), then remove partial
+    outputs of unfinished jobs."""
     for w in pool:
         try:
             w.conn.send(None)
         except (BrokenPipeError, OSError):
             pass
-    deadline = time.monotonic() + STOP_TIMEOUT_S
+    deadline = time.monotonic() + grace
     for w in pool:
         w.process.join(max(0.0, deadline - time.monotonic()))
         if w.process.is_alive():

@@ -109,3 +109,35 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` atomically (the folder must exist)."""
     with atomic_output(Path(path)) as tmp, open(tmp, "wb") as fh:
         fh.write(data)
+
+
+@contextlib.contextmanager
+def new_folders(folder: Path) -> Iterator[list]:
+    """Create ``folder`` and its missing parents (the one rule of every command: outputs may go to a
+    folder that does not exist yet); if the block raises, the folders this made are removed again
+    when still empty, so a failed run leaves no empty folder behind. Yields the folders made.
+
+    Raises:
+        OutputError: a folder cannot be created, or the path exists and is not a folder.
+    """
+    from lowlight.errors import OutputError, first_line
+
+    folder = Path(folder) if str(folder) else Path(".")
+    missing = []
+    probe = folder
+    while not probe.exists() and probe != probe.parent:
+        missing.append(probe)
+        probe = probe.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{folder}: cannot create output folder ({first_line(exc)})") from None
+    if not folder.is_dir():
+        raise OutputError(f"{folder}: output path exists and is not a folder")
+    try:
+        yield missing
+    except BaseException:
+        for made in missing:  # deepest first
+            with contextlib.suppress(OSError):
+                made.rmdir()
+        raise

@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from typing import Optional, Union
@@ -83,8 +84,8 @@ class Enhancer:
                  weights: Optional[Union[str, os.PathLike]] = None, strength: float = 1.0,
                  longest_side: Optional[int] = DEFAULT_LONGEST_SIDE, scale_factor: Optional[int] = None,
                  backend: str = "auto", threads: Optional[int] = None) -> None:
-        if strength < 0:
-            raise LowlightError(f"--strength must be >= 0, got {strength}")
+        if not math.isfinite(strength) or strength < 0:
+            raise LowlightError(f"--strength must be a finite number >= 0, got {strength}")
         if scale_factor is not None:
             longest_side = None
         self.model = load_model(weights if weights is not None else model,

@@ -176,8 +176,8 @@ MODELS = {ZeroDCE.name: ZeroDCE, ZeroDCEPP.name: ZeroDCEPP}
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters."""
-    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+    """Number of parameters (weights and biases; trainable or frozen)."""
+    return sum(p.numel() for p in model.parameters())
 
 
 def init_weights(model: nn.Module, generator: Optional[torch.Generator] = None) -> nn.Module:

@@ -82,8 +82,18 @@ def read_checkpoint(path: Union[str, os.PathLike]) -> tuple[str, dict, dict]:
     Returns ``(model_name, state_dict, meta)``; ``meta`` is ``{}`` for official files.
     Raises :class:`WeightsError` with a one-line reason for anything else.
     """
-    path = Path(path)
-    obj = _read(path)
+    return checkpoint_contents(_read(Path(path)), path)
+
+
+def read_checkpoint_file(path: Union[str, os.PathLike]) -> tuple[dict, tuple[str, dict, dict]]:
+    """``(stored object, (model_name, state_dict, meta))`` of a checkpoint, read once and safely
+    (for files that hold more than weights, such as training checkpoints)."""
+    obj = _read(Path(path))
+    return obj, checkpoint_contents(obj, path)
+
+
+def checkpoint_contents(obj: Any, path: Union[str, os.PathLike]) -> tuple[str, dict, dict]:
+    """``(model_name, state_dict, meta)`` of a loaded checkpoint object (see :func:`read_checkpoint`)."""
     if not isinstance(obj, dict):
         raise WeightsError(f"{path}: not a Zero-DCE or Zero-DCE++ checkpoint (holds a {type(obj).__name__})")
     if obj.get("format") == FORMAT:
@@ -131,7 +141,7 @@ def weights_digest(model: torch.nn.Module) -> str:
 
 def load_model(name_or_path: Union[str, os.PathLike] = "zero-dce++", scale_factor: Optional[int] = None,
                longest_side: Optional[int] = None) -> torch.nn.Module:
-    """Return a ready (eval mode, CPU, float32) model.
+    """Return a ready inference model: eval mode, CPU, float32, parameters without gradients.
 
     Args:
         name_or_path: ``"zero-dce"`` or ``"zero-dce++"`` for the bundled weights,
@@ -145,6 +155,12 @@ def load_model(name_or_path: Union[str, os.PathLike] = "zero-dce++", scale_facto
     if key in MODELS and not path.exists():
         raise WeightsError(f"{path}: bundled weights for {key} are missing from the installation; reinstall lowlight")
     name, state, _ = read_checkpoint(path)
+    bad = [k for k, v in state.items() if isinstance(v, torch.Tensor) and v.is_floating_point()
+           and not bool(torch.isfinite(v).all())]
+    if bad:
+        raise WeightsError(f"{path}: the checkpoint holds NaN or infinite weights ({bad[0]}"
+                           f"{f' and {len(bad) - 1} more' if len(bad) > 1 else ''}); it would give a black "
+                           "picture: use the weights of an earlier checkpoint or train again")
     model = MODELS[name]()
     try:
         model.load_state_dict(flush_subnormal_weights(state))
@@ -154,7 +170,7 @@ def load_model(name_or_path: Union[str, os.PathLike] = "zero-dce++", scale_facto
         model.configure(scale_factor=scale_factor, longest_side=longest_side)
         # Depthwise convs run about 2.4x faster channels-last on CPU (same results to 1e-7).
         model = model.to(memory_format=torch.channels_last)
-    return model.eval()
+    return model.eval().requires_grad_(False)
 
 
 _SMALLEST_NORMAL = {torch.float32: torch.finfo(torch.float32).tiny, torch.float16: torch.finfo(torch.float16).tiny,

@@ -80,6 +80,8 @@ class Pipeline:
         stats: :class:`~lowlight.realtime.stats.PipelineStats` of the run (live while running).
         processor: the frame processor, or ``None`` for pass-through.
         completed: True once the source ended and every frame reached the sink.
+        interrupted_by: the ``KeyboardInterrupt`` (Ctrl-C, or :class:`lowlight.signals.Interrupted`
+            for SIGTERM/SIGHUP) that ended the run, or ``None``.
     """
 
     def __init__(self, source: Source, sink: Sink, enhancer=None, mode: str = "file",
@@ -110,6 +112,7 @@ class Pipeline:
         self._error: Optional[BaseException] = None
         self._threads: list[threading.Thread] = []
         self._ran = False
+        self.interrupted_by: Optional[BaseException] = None
 
     # --- control ----------------------------------------------------------------------
     def stop(self) -> None:
@@ -118,8 +121,10 @@ class Pipeline:
         self._abort.set()
         self.source.stop()
 
-    def _interrupt(self) -> None:
-        """Ctrl-C in the caller: stop every stage."""
+    def _interrupt(self, exc: Optional[BaseException] = None) -> None:
+        """Ctrl-C (or a signal, see :mod:`lowlight.signals`) in the caller: stop every stage."""
+        if self.interrupted_by is None:
+            self.interrupted_by = exc if exc is not None else KeyboardInterrupt()
         self.stats.interrupted = True
         self._stop_requested.set()
         self._abort.set()
@@ -244,9 +249,9 @@ class Pipeline:
                     self._fail(RuntimeError(f"pipeline threads did not stop within {JOIN_TIMEOUT_S:.0f} s: {names}"))
                     return interrupted
                 alive[0].join(0.1)
-            except KeyboardInterrupt:
+            except KeyboardInterrupt as exc:
                 interrupted = True
-                self._interrupt()
+                self._interrupt(exc)
             if (interrupted or self._abort.is_set()) and deadline is None:
                 deadline = time.monotonic() + JOIN_TIMEOUT_S
 
@@ -300,8 +305,8 @@ class Pipeline:
                     t.start()
                 if self.output_in_caller:
                     output()
-            except KeyboardInterrupt:
-                self._interrupt()
+            except KeyboardInterrupt as exc:
+                self._interrupt(exc)
                 interrupted = True
             interrupted = self._join() or interrupted
         finally:
@@ -320,7 +325,7 @@ class Pipeline:
         if self._error is not None:
             raise self._error
         if interrupted and self.mode == "file":
-            raise KeyboardInterrupt
+            raise self.interrupted_by or KeyboardInterrupt()
         return self.stats
 
     def _sink_ok(self, interrupted: bool) -> bool:

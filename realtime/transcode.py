@@ -33,6 +33,8 @@ class EncodeOptions:
         preset: speed preset (``None``: the codec's default).
         bitrate: target bits per second instead of ``crf``.
         threads: encoder threads (0: FFmpeg's choice).
+        pix_fmt: ``yuv420p`` / ``yuv444p``; ``None`` follows the input (see
+            :class:`~lowlight.realtime.media.video_sink.VideoFileSink`).
     """
 
     codec: Optional[str] = None
@@ -40,6 +42,7 @@ class EncodeOptions:
     preset: Optional[str] = None
     bitrate: Optional[int] = None
     threads: int = 0
+    pix_fmt: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -75,6 +78,7 @@ class TranscodeResult:
             what decoded).
         read_error: the read error that ended a damaged input, or ``None``.
         not_copied: input streams left out of the output (see ``VideoFileSource.not_copied``).
+        notes: what the output could not keep, one line each (an odd size cropped, HDR converted).
     """
 
     stats: object
@@ -84,6 +88,7 @@ class TranscodeResult:
     damaged: bool
     read_error: Optional[str]
     not_copied: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
 
     def damage_message(self, src, dst) -> str:
         """One line describing the damage (only meaningful when :attr:`damaged`)."""
@@ -106,16 +111,18 @@ class Transcode:
     def __init__(self, src, dst, options: TranscodeOptions = TranscodeOptions()) -> None:
         from lowlight.realtime.media.codecs import codec_for
         from lowlight.realtime.media.video_sink import VideoFileSink
-        from lowlight.realtime.media.video_source import VideoFileSource
+        from lowlight.realtime.media.video_source import VideoFileSource, input_path, is_url
 
-        self.src, self.dst, self.options = Path(src), Path(dst), options
-        if not self.src.exists():
+        self.src, self.dst, self.options = input_path(src), Path(dst), options
+        if not is_url(self.src) and not self.src.exists():
             raise InputError(f"{self.src}: no such file")
         enc = options.encode
         self.source = VideoFileSource(self.src, copy_streams=options.copy_streams)
         self.sink = VideoFileSink(self.dst, codec=codec_for(self.dst, enc.codec, options.codec_fallback),
                                   crf=enc.crf, preset=enc.preset, bitrate=enc.bitrate,
-                                  overwrite=options.overwrite, input_path=self.src, threads=enc.threads)
+                                  overwrite=options.overwrite, input_path=None if is_url(self.src) else self.src,
+                                  threads=enc.threads,
+                                  pix_fmt=enc.pix_fmt)
         self.sink.check_target()
 
     def run(self, enhancer, on_frame: Optional[Callable[[object, object], None]] = None) -> TranscodeResult:
@@ -149,7 +156,8 @@ class Transcode:
             raise
         return TranscodeResult(stats=stats, frames=sink.frames_written, packets_copied=sink.packets_copied,
                                lost_frames=source.lost_frames, damaged=source.damaged,
-                               read_error=source.read_error, not_copied=list(source.not_copied))
+                               read_error=source.read_error, not_copied=list(source.not_copied),
+                               notes=source.notes + sink.notes)
 
 
 def transcode(src, dst, options: TranscodeOptions, enhancer,

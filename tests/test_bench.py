@@ -54,9 +54,20 @@ def test_bench_rejects_bad_options(args, message, capsys):
     assert exc.value.code == 2 and message in capsys.readouterr().err
 
 
-def test_bench_plot_to_a_missing_folder_fails_before_measuring(tmp_path, capsys):
-    code = main(["bench", "--resolution", "64x48", "--frames", "2", "--plot", str(tmp_path / "nope" / "c.png")])
-    assert code == 1 and "output folder does not exist" in capsys.readouterr().err
+def test_bench_outputs_are_checked_before_measuring(tmp_path, capsys):
+    """An output that cannot be written, or exists without --overwrite, fails at once (not after the whole
+    benchmark ran), and leaves no folder behind. (A missing folder is created, the rule of every command.)"""
+    import time
+
+    t0 = time.perf_counter()
+    code = main(["bench", "--resolution", "64x48", "--frames", "2", "--plot", "/proc/lowlight-nope/c.png"])
+    assert code == 1 and "cannot create output folder" in capsys.readouterr().err
+    existing = tmp_path / "b.json"
+    existing.write_text("{}")
+    assert main(["bench", "--resolution", "64x48", "--frames", "2", "--json", str(existing)]) == 1
+    assert "use --overwrite" in capsys.readouterr().err and existing.read_text() == "{}"
+    assert time.perf_counter() - t0 < 20  # no benchmark ran
+    assert not (tmp_path / "new").exists()
 
 
 def test_bench_scene_is_the_bundled_photo():

@@ -12,10 +12,10 @@ from typing import Optional
 import torch
 
 from lowlight.cpu import flush_denormals
-from lowlight.errors import LowlightError, OutputError
+from lowlight.errors import LowlightError, OutputError, WeightsError, first_line
 from lowlight.kernels import apply_curves
 from lowlight.models import MODELS, init_weights
-from lowlight.weights import read_checkpoint, save_checkpoint
+from lowlight.weights import read_checkpoint, read_checkpoint_file, save_checkpoint
 from lowlight.train.data import ExposureAugment, load_training_images, sample_batch
 from lowlight.train.losses import ZeroReferenceLoss
 
@@ -94,13 +94,15 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     step = 0
     ckpt = checkpoint_path(output)
     if resume:
-        if not ckpt.exists():
-            raise LowlightError(f"{ckpt}: no training checkpoint to resume from")
-        state = torch.load(ckpt, map_location="cpu", weights_only=True)
-        model.load_state_dict(state["state_dict"])
-        optimizer.load_state_dict(state["optimizer"])
-        generator.set_state(state["generator"])
-        step = int(state["step"])
+        state = read_training_state(ckpt, cfg.model)
+        try:
+            model.load_state_dict(state["state_dict"])
+            optimizer.load_state_dict(state["optimizer"])
+            generator.set_state(state["generator"])
+            step = int(state["step"])
+        except (RuntimeError, ValueError, KeyError, TypeError) as exc:
+            raise WeightsError(f"{ckpt}: training checkpoint does not match this run ({first_line(exc)}); "
+                               "start without --resume or give the run's own options") from None
         cfg.history = list(state["meta"].get("history", []))
     # channels_last: depthwise convs (Zero-DCE++) run ~3x faster on CPU, forward and backward.
     model = model.to(memory_format=torch.channels_last).train()
@@ -143,6 +145,25 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     meta["train_seconds"] = round(time.monotonic() - started, 1)
     save_checkpoint(output, model, meta=meta)
     return output
+
+
+def read_training_state(path: Path, model: str) -> dict:
+    """The training state in ``path`` (written by :func:`_save_state`) for a ``model`` run.
+
+    Raises:
+        WeightsError: missing, unreadable, unsafe (code-running pickles are refused, as for weights),
+            not a training checkpoint, or of another model; one line each.
+    """
+    if not path.exists():
+        raise LowlightError(f"{path}: no training checkpoint to resume from")
+    state, (name, _, _) = read_checkpoint_file(path)  # safe load (weights_only), format checks, one-line errors
+    if name != model:
+        raise WeightsError(f"{path}: is a {name} training checkpoint; this run trains {model} (use --model {name})")
+    missing = [k for k in ("optimizer", "generator", "step") if k not in state]
+    if missing:
+        raise WeightsError(f"{path}: holds weights but no training state ({', '.join(missing)} missing); "
+                           "use it with --init instead of --resume")
+    return state
 
 
 def _meta(cfg: TrainConfig, step: int) -> dict:

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from lowlight.backends import BACKENDS
 from lowlight.cli.options import (add_crf_option, add_estimate_every_option, add_infer_threads_option,
-                                  add_model_options, add_preset_option, add_smooth_option, enhancer_options,
-                                  positive_int, processing_options)
+                                  add_model_options, add_overwrite_option, add_preset_option, add_smooth_option,
+                                  enhancer_options, output_files, positive_int, processing_options)
 from lowlight.errors import LowlightError
 
 
@@ -63,26 +63,29 @@ def register(sub) -> None:
     p.add_argument("--no-baselines", action="store_true", help="skip the floor, ffmpeg and naive baselines")
     p.add_argument("--json", metavar="FILE", help="write the full results as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="write a PNG chart (needs matplotlib)")
+    add_overwrite_option(p, "--json and --plot files")
     add_model_options(p, backend=False)
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from lowlight.backends import resolve_device
-    from lowlight.realtime.bench.harness import BenchConfig, run_bench
-    from lowlight.realtime.bench.report import format_table, write_json, write_plot
-
-    for target in (args.json, args.plot):
-        if target and not Path(target).resolve().parent.is_dir():
-            raise LowlightError(f"{target}: output folder does not exist")
     if args.plot and not args.plot.lower().endswith(".png"):
         raise LowlightError(f"--plot {args.plot}: give a .png file name")
     if args.plot:
         from lowlight.optional import require
 
         require("matplotlib", "bench", "--plot")
+    with output_files([args.json, args.plot], args.overwrite):  # checked before anything is measured
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from lowlight.backends import resolve_device
+    from lowlight.realtime.bench.harness import BenchConfig, run_bench
+    from lowlight.realtime.bench.report import format_table, write_json, write_plot
+
     model = enhancer_options(args)
     cfg = BenchConfig(resolutions=args.resolution, backends=args.backend, frames=args.frames, repeats=args.repeats,
                       warmup=max(0, args.warmup), preset=args.preset, crf=args.crf,

@@ -28,11 +28,19 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lowlight.image_file import enhance_image_file, image_jobs
-    from lowlight.imageio import check_writable_dir
+    from lowlight.atomic import new_folders
+    from lowlight.image_file import image_jobs
 
     out_dir = Path(args.output)
     jobs = image_jobs(args.inputs, out_dir, args.format)
+    with new_folders(out_dir):
+        return _run(args, jobs, out_dir)
+
+
+def _run(args: argparse.Namespace, jobs: list, out_dir: Path) -> int:
+    from lowlight.image_file import enhance_image_file
+    from lowlight.imageio import check_writable_dir
+
     check_writable_dir(out_dir)
     if not args.overwrite:
         existing = [dst for _, dst in jobs if dst.exists()]

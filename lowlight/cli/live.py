@@ -68,4 +68,6 @@ def run(args: argparse.Namespace) -> int:
     rec = f", recorded {recorder.frames_written} frames to {args.record}" if recorder else ""
     print(f"lowlight live: {source.describe()} {size}: {stats.summary()}; captured {stats.frames_in}, "
           f"dropped {stats.dropped}{rec}", file=sys.stderr)
+    if pipeline.interrupted_by is not None:  # the recording is complete; the exit status says how it ended
+        raise pipeline.interrupted_by
     return 0

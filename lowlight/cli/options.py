@@ -10,6 +10,10 @@ Only this package sees an ``argparse.Namespace``; library functions get the opti
 from __future__ import annotations
 
 import argparse
+import contextlib
+import math
+from pathlib import Path
+from typing import Iterator, Optional, Sequence
 
 from lowlight.backends import BACKENDS
 from lowlight.kernels import KERNELS
@@ -24,14 +28,35 @@ def positive_int(text: str) -> int:
 
 
 def non_negative_float(text: str) -> float:
-    value = float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    """A finite number >= 0 (``nan``, ``inf`` and negatives are refused)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
 
 
+def int_in(lo: int, hi: int):
+    """An argparse type: an integer in ``[lo, hi]``."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}, got {text}")
+        return value
+    parse.__name__ = f"integer {lo}-{hi}"
+    return parse
+
+
 def smooth_value(text: str) -> float:
-    value = float(text)
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
@@ -59,11 +84,12 @@ def add_model_options(parser: argparse.ArgumentParser, backend: bool = True) -> 
                         ".pth or a file written by 'lowlight train' (the model is read from the file)")
     g.add_argument("--strength", type=non_negative_float, default=1.0, metavar="S",
                    help="scale the curves: 0 = unchanged, 1 = as trained (default), >1 stronger")
-    g.add_argument("--estimate-size", type=positive_int, default=256, metavar="PX",
-                   help="zero-dce++: estimate curves on a copy whose longest side is PX pixels "
-                        "(antialiased resize; default 256)")
-    g.add_argument("--scale-factor", type=positive_int, metavar="S",
-                   help="zero-dce++: official integer downscale instead of --estimate-size (e.g. 12)")
+    size = g.add_mutually_exclusive_group()
+    size.add_argument("--estimate-size", type=positive_int, default=256, metavar="PX",
+                      help="zero-dce++: estimate curves on a copy whose longest side is PX pixels "
+                           "(antialiased resize; default 256)")
+    size.add_argument("--scale-factor", type=positive_int, metavar="S",
+                      help="zero-dce++: official integer downscale instead of --estimate-size (e.g. 12)")
     g.add_argument("--device", default="auto",
                    help="torch device: auto (default: cuda if a CUDA GPU is visible, else cpu), cpu or cuda[:N]")
     if not backend:
@@ -135,7 +161,7 @@ def processing_options(args: argparse.Namespace):
 def add_crf_option(group, default=None, help_text=None) -> None:
     from lowlight.realtime.media.codecs import crf_help
 
-    group.add_argument("--crf", type=int, default=default, metavar="N", help=help_text or crf_help())
+    group.add_argument("--crf", type=int_in(0, 63), default=default, metavar="N", help=help_text or crf_help())
 
 
 def add_preset_option(group, default=None, help_text=None) -> None:
@@ -154,6 +180,10 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
     add_preset_option(parser)
     parser.add_argument("--bitrate", type=bitrate_value, metavar="B",
                         help="target bitrate such as 4M or 800k (instead of --crf)")
+    parser.add_argument("--pix-fmt", choices=["yuv420p", "yuv444p"],
+                        help="chroma of the output (default: 4:4:4 input stays yuv444p where the codec can, "
+                             "anything else is yuv420p, which every player takes; an odd-sized yuv420p output "
+                             "loses its last column/row)")
     parser.add_argument("--no-audio", action="store_true", help="drop audio and subtitle streams")
     parser.add_argument("--threads", type=positive_int, metavar="N",
                         help="encoder threads (default: FFmpeg's choice)")
@@ -167,11 +197,38 @@ def transcode_options(args: argparse.Namespace, codec_fallback: bool = False):
     from lowlight.realtime.transcode import EncodeOptions, TranscodeOptions
 
     encode = EncodeOptions(codec=args.codec, crf=args.crf, preset=args.preset, bitrate=args.bitrate,
-                           threads=args.threads or 0)
+                           threads=args.threads or 0, pix_fmt=args.pix_fmt)
     return TranscodeOptions(encode=encode, processing=processing_options(args), copy_streams=not args.no_audio,
                             overwrite=getattr(args, "overwrite", False), codec_fallback=codec_fallback)
 
 
+@contextlib.contextmanager
+def output_files(paths: Sequence[Optional[str]], overwrite: bool) -> Iterator[None]:
+    """Check output files before the work starts (an existing file needs ``--overwrite``, the folder
+    is created like every command does, and must be writable); folders made are removed again if
+    the block fails. ``None`` entries are skipped."""
+    from lowlight.atomic import new_folders
+    from lowlight.errors import OutputError
+    from lowlight.imageio import check_writable_dir
+
+    with contextlib.ExitStack() as stack:
+        for text in paths:
+            if not text:
+                continue
+            path = Path(text)
+            if path.is_dir():
+                raise OutputError(f"{path}: is a folder, expected a file name")
+            if path.exists() and not overwrite:
+                raise OutputError(f"{path}: output exists (use --overwrite to replace)")
+            stack.enter_context(new_folders(path.parent))
+            check_writable_dir(path.parent if str(path.parent) else Path("."))
+        yield
+
+
+def add_overwrite_option(parser, what: str = "output files") -> None:
+    parser.add_argument("--overwrite", action="store_true", help=f"replace existing {what}")
+
+
 def add_quality_option(parser) -> None:
     """``--quality`` (JPEG/WebP quality), shared by ``lowlight image`` and ``lowlight batch``."""
-    parser.add_argument("--quality", type=int, default=95, help="JPEG/WebP quality 1-100 (default 95)")
+    parser.add_argument("--quality", type=int_in(1, 100), default=95, help="JPEG/WebP quality 1-100 (default 95)")

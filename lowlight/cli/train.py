@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lowlight.cli.options import positive_int
+from lowlight.cli.options import add_overwrite_option, output_files, positive_int
 
 
 def _range(text: str) -> tuple[float, float]:
@@ -58,6 +58,7 @@ def register(sub) -> None:
     p.add_argument("--init", metavar="WEIGHTS", help="start from these weights instead of a random initialisation")
     p.add_argument("--threads", type=positive_int, help="torch CPU threads (default: all cores)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_overwrite_option(p, "weights (not needed with --resume)")
     p.set_defaults(func=run)
 
 
@@ -72,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
         smoothness_order=args.smoothness_order, tv_weight=args.tv_weight, tv2_weight=args.tv2_weight,
         exposure_level=args.exposure_level, gain_range=args.gain_range, gamma_range=args.gamma_range,
         seed=args.seed, checkpoint_every=args.checkpoint_every, threads=args.threads, init=args.init)
-    out = train(cfg, resume=args.resume, progress=not args.quiet)
+    with output_files([args.output], args.overwrite or args.resume):
+        out = train(cfg, resume=args.resume, progress=not args.quiet)
     last = cfg.history[-1] if cfg.history else {}
     summary = ", ".join(f"{k} {v:.4f}" for k, v in last.items() if k != "step")
     print(f"wrote {Path(out)} after {cfg.steps} steps ({summary})", file=sys.stderr)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from lowlight.cli.options import add_model_options, add_video_options, load_enhancer, transcode_options
 
@@ -31,14 +32,19 @@ def register(sub) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+    from lowlight.atomic import new_folders
     from lowlight.realtime.transcode import Transcode
 
-    job = Transcode(args.input, args.output, transcode_options(args))  # user errors first, before the model loads
+    with new_folders(Path(args.output).parent):
+        return _run(args, Transcode(args.input, args.output, transcode_options(args)))  # user errors first
+
+
+def _run(args: argparse.Namespace, job) -> int:
+    from tqdm import tqdm
+
     enhancer = load_enhancer(args)
-    bar = tqdm(unit="frame", desc=job.src.name, file=sys.stderr, disable=not sys.stderr.isatty(),
-               dynamic_ncols=True, leave=False)
+    bar = tqdm(unit="frame", desc=getattr(job.src, "name", None) or str(job.src), file=sys.stderr,
+               disable=not sys.stderr.isatty(), dynamic_ncols=True, leave=False)
 
     def progress(_frame, info) -> None:
         if bar.total is None and info is not None and info.frames:
@@ -51,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
         bar.close()
     extra = f", {result.packets_copied} audio/subtitle packets copied" if result.packets_copied else ""
     print(f"lowlight video: {job.src} -> {args.output}: {result.stats.summary()}{extra}", file=sys.stderr)
+    for note in result.notes:
+        print(f"lowlight video: note: {note}", file=sys.stderr)
     if result.not_copied:
         print(f"lowlight video: note: not copied to the output: {', '.join(result.not_copied)}", file=sys.stderr)
     if result.damaged:

@@ -25,6 +25,9 @@ class Codec:
         preset: default speed preset (the encoder's own names or numbers).
         presets: the preset range, for the help.
         odd_sizes: encodes odd picture sizes (through 4:4:4 chroma).
+        crf_max: the largest constant-quality value (0 is the best).
+        tag: the codec tag MP4/MOV outputs need to play everywhere (``hvc1``: Apple players and
+            browsers refuse H.265 tagged ``hev1``), or ``None``.
     """
 
     name: str
@@ -34,19 +37,23 @@ class Codec:
     preset: str
     presets: str
     odd_sizes: bool
+    crf_max: int = 51
+    tag: Optional[str] = None
 
 
 CODECS = {c.name: c for c in (
     Codec("h264", "libx264", "libx264", 18, "medium", "ultrafast..veryslow", True),
-    Codec("h265", "libx265", "libx265", 20, "medium", "ultrafast..veryslow", True),
-    Codec("vp9", "libvpx-vp9", "libvpx-vp9", 30, "4", "cpu-used 0-8", True),
-    Codec("av1", "libsvtav1", "libsvtav1", 30, "8", "0-13", False),
+    Codec("h265", "libx265", "libx265", 20, "medium", "ultrafast..veryslow", True, tag="hvc1"),
+    Codec("vp9", "libvpx-vp9", "libvpx-vp9", 30, "4", "cpu-used 0-8", True, crf_max=63),
+    Codec("av1", "libsvtav1", "libsvtav1", 30, "8", "0-13", False, crf_max=63),
     Codec("h264_nvenc", "h264_nvenc", "NVIDIA", 21, "p4", "p1-p7", False),
 )}
 DEFAULT_CODEC = "h264"
 
 # Containers that take only some codecs: extension -> the codecs it takes, the default first.
 CONTAINER_CODECS = {".webm": ("vp9", "av1")}
+# Containers where a codec's ``tag`` applies.
+TAGGED_CONTAINERS = (".mp4", ".m4v", ".mov")
 
 
 def by_encoder(encoder: str) -> Optional[Codec]:
@@ -121,7 +128,7 @@ def codec_help() -> str:
 def crf_help() -> str:
     """The ``--crf`` help, from the table."""
     return "constant quality, lower is better (default: " + ", ".join(
-        f"{c.name} {c.crf}" for c in CODECS.values()) + ")"
+        f"{c.name} {c.crf} of 0-{c.crf_max}" for c in CODECS.values()) + ")"
 
 
 def preset_help() -> str:

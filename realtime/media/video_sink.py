@@ -20,11 +20,12 @@ from pathlib import Path
 from typing import Optional
 
 import av
+import numpy as np
 
 from lowlight.atomic import commit, discard, remove_orphaned_temp_files, temp_path
 from lowlight.errors import BackendError, OutputError, first_line
 from lowlight.realtime.frame import Frame
-from lowlight.realtime.media.codecs import CODECS, by_encoder, encoder_options
+from lowlight.realtime.media.codecs import CODECS, TAGGED_CONTAINERS, by_encoder, encoder_options
 from lowlight.realtime.media.video_source import sws_colorspace
 from lowlight.realtime.sinks import Sink
 from lowlight.realtime.sources import StreamInfo
@@ -42,14 +43,27 @@ class VideoFileSink(Sink):
         overwrite: replace an existing ``path``.
         input_path: the input file, which is never overwritten.
         threads: encoder threads (0: FFmpeg's choice).
+        pix_fmt: ``"yuv420p"`` or ``"yuv444p"``; ``None`` follows the input: 4:4:4 input stays 4:4:4
+            where the encoder can, anything else is 4:2:0, which every player takes. An odd-sized
+            4:2:0 output is cropped by its last column and/or row (a note says so).
+
+    Attributes:
+        notes: one-line remarks on what the output could not keep (cropped size, HDR converted).
     """
 
     def __init__(self, path, codec: str = "h264", crf: Optional[int] = None, preset: Optional[str] = None,
                  bitrate: Optional[int] = None, overwrite: bool = False, input_path=None,
-                 threads: int = 0) -> None:
+                 threads: int = 0, pix_fmt: Optional[str] = None) -> None:
         self.path = Path(path)
-        self.encoder = CODECS[codec].encoder if codec in CODECS else codec
-        self.crf, self.preset, self.bitrate = crf, preset, bitrate
+        self.codec = CODECS.get(codec) or by_encoder(codec)
+        self.encoder = self.codec.encoder if self.codec else codec
+        if crf is not None and self.codec and not 0 <= crf <= self.codec.crf_max:
+            raise OutputError(f"--crf {crf}: {self.codec.name} takes 0 (best) to {self.codec.crf_max}")
+        if pix_fmt not in (None, "yuv420p", "yuv444p"):
+            raise OutputError(f"--pix-fmt {pix_fmt}: choose yuv420p or yuv444p")
+        self.crf, self.preset, self.bitrate, self.pix_fmt = crf, preset, bitrate, pix_fmt
+        self.notes: list[str] = []
+        self._size: Optional[tuple[int, int]] = None  # (width, height) encoded
         self.overwrite = overwrite
         self.input_path = Path(input_path) if input_path is not None else None
         self.threads = threads
@@ -83,9 +97,11 @@ class VideoFileSink(Sink):
             raise OutputError(f"{parent}: output folder is not writable")
         self._checked = True
 
-    def _container_error(self, what: str) -> OutputError:
-        return OutputError(f"{self.path}: the {self.path.suffix} container cannot hold {what}; "
-                           "use a container such as .mkv" + (" or --no-audio" if "stream" in what else ""))
+    def _container_error(self, what: str, codec: str = "") -> OutputError:
+        ext = self.path.suffix.lower()
+        others = [c for c in ((".mp4", ".mov") if codec == "mov_text" else (".mkv", ".mov")) if c != ext]
+        fix = f"use a container such as {' or '.join(others)}" + (" or --no-audio" if "stream" in what else "")
+        return OutputError(f"{self.path}: the {self.path.suffix} container cannot hold {what}; {fix}")
 
     # --- Sink API ---------------------------------------------------------------------------
     def open(self, info: StreamInfo) -> None:
@@ -101,6 +117,11 @@ class VideoFileSink(Sink):
             raise OutputError(f"--codec {self.encoder}: not a video encoder")
         remove_orphaned_temp_files(self.path)
         self.temp = temp_path(self.path)
+        try:
+            open(self.temp, "wb").close()  # a file that cannot be created is a file problem, not a container one
+        except OSError as exc:
+            self.temp = None
+            raise OutputError(f"{self.path}: cannot create the output file ({first_line(exc)})") from None
         try:
             self.container = av.open(str(self.temp), "w")
         except (av.error.FFmpegError, ValueError, OSError) as exc:
@@ -120,14 +141,7 @@ class VideoFileSink(Sink):
         if not complete and len(supported) > 20:
             raise self._container_error(f"{codec_family(self.encoder)} video (--codec {self.encoder})")
         rate = info.rate or Fraction(30)
-        w, h = int(info.width), int(info.height)
-        pix_fmt = "yuv420p"
-        entry = by_encoder(self.encoder)
-        if w % 2 or h % 2:
-            if entry is None or not entry.odd_sizes:
-                raise OutputError(f"{self.path}: {w}x{h} has an odd side, which {self.encoder} cannot encode; "
-                                  "use --codec h264, h265 or vp9")
-            pix_fmt = "yuv444p"
+        w, h, pix_fmt = self._picture(info)
         opts = encoder_options(self.encoder, self.crf, self.preset, self.bitrate)
         try:
             s = c.add_stream(self.encoder, rate=rate, options=opts)
@@ -154,18 +168,57 @@ class VideoFileSink(Sink):
                     setattr(s.codec_context, attr, value)
                 except (AttributeError, ValueError, TypeError):
                     pass
+        if self.codec and self.codec.tag and self.path.suffix.lower() in TAGGED_CONTAINERS:
+            s.codec_context.codec_tag = self.codec.tag
+        self._open_encoder(s, opts)
         self.stream = s
         self._dst_colorspace = sws_colorspace(info.colorspace)
         self._dst_range = info.color_range or None
         for in_stream in info.copied:
             name = in_stream.codec_context.name
             if complete and name not in supported:
-                raise self._container_error(f"the {name} {in_stream.type} stream #{in_stream.index} of the input")
+                raise self._container_error(f"the {name} {in_stream.type} stream #{in_stream.index} of the input",
+                                            name)
             try:
                 self._map[in_stream.index] = c.add_stream_from_template(in_stream)
             except (av.error.FFmpegError, ValueError) as exc:
                 raise self._container_error(
-                    f"the {name} {in_stream.type} stream #{in_stream.index} of the input ({first_line(exc)})") from None
+                    f"the {name} {in_stream.type} stream #{in_stream.index} of the input ({first_line(exc)})",
+                    name) from None
+
+    def _picture(self, info: StreamInfo) -> tuple[int, int, str]:
+        """``(width, height, pix_fmt)`` to encode (see ``pix_fmt`` in the class docstring)."""
+        w, h = int(info.width), int(info.height)
+        source_444 = str(info.extra.get("pix_fmt", "")).startswith(("yuv444", "gbr", "rgb", "bgr"))
+        odd_ok = bool(self.codec and self.codec.odd_sizes)
+        pix_fmt = self.pix_fmt or ("yuv444p" if source_444 and odd_ok else "yuv420p")
+        if pix_fmt == "yuv444p" and not odd_ok and (w % 2 or h % 2):
+            raise OutputError(f"{self.path}: {w}x{h} has an odd side, which {self.encoder} cannot encode in 4:4:4; "
+                              "use --codec h264, h265 or vp9, or --pix-fmt yuv420p")
+        if pix_fmt == "yuv420p" and (w % 2 or h % 2):
+            cut = " and ".join(x for x, odd in (("the last column", w % 2), ("the last row", h % 2)) if odd)
+            self.notes.append(f"{w}x{h} has an odd side: encoded as {w - w % 2}x{h - h % 2} ({cut} dropped) to "
+                              "keep 4:2:0, which every player takes; --pix-fmt yuv444p keeps every pixel")
+            w, h = w - w % 2, h - h % 2
+        self._size = (w, h)
+        return w, h, pix_fmt
+
+    def _open_encoder(self, stream, opts: dict) -> None:
+        """Open the encoder now, so that a bad preset or a missing device is named as such (and not
+        reported later, at the first packet, as a container problem)."""
+        try:
+            stream.codec_context.open()
+        except (av.error.FFmpegError, ValueError) as exc:
+            why = first_line(exc)
+        else:
+            return
+        name = self.codec.name if self.codec else self.encoder
+        if self.preset is not None and _opens_without(stream, opts, "preset" if "preset" in opts else "cpu-used"):
+            presets = f" ({self.codec.presets})" if self.codec else ""
+            raise BackendError(f"--preset {self.preset}: not a preset of {self.encoder}{presets}")
+        hint = ("; it needs an NVIDIA GPU with its driver: use --codec h264 elsewhere" if "nvenc" in self.encoder
+                else "; try another --codec")
+        raise BackendError(f"--codec {name}: the {self.encoder} encoder cannot start here ({why}){hint}")
 
     def _start(self, frame: Frame) -> None:
         rotation = int(frame.rotation or 0) % 360
@@ -201,9 +254,12 @@ class VideoFileSink(Sink):
             for packet in early:
                 self.write_packet(packet)
         img = frame.image
-        if img.shape[0] != self.stream.height or img.shape[1] != self.stream.width:
+        w, h = self._size
+        if img.shape[0] != self.info.height or img.shape[1] != self.info.width:
             raise OutputError(f"{self.path}: frame {frame.index} is {img.shape[1]}x{img.shape[0]}, "
-                              f"the stream is {self.stream.width}x{self.stream.height}")
+                              f"the stream is {self.info.width}x{self.info.height}")
+        if (w, h) != (img.shape[1], img.shape[0]):
+            img = np.ascontiguousarray(img[:h, :w])
         vf = av.VideoFrame.from_ndarray(img, format="rgb24")
         vf = vf.reformat(format=self.stream.pix_fmt, dst_colorspace=self._dst_colorspace,
                          dst_color_range=self._dst_range)
@@ -249,6 +305,19 @@ class VideoFileSink(Sink):
         if self.temp is not None:
             discard(self.temp)
             self.temp = None
+
+
+def _opens_without(stream, opts: dict, key: str) -> bool:
+    """Whether ``stream``'s encoder opens with ``opts`` minus ``key`` (to tell a bad option from a bad encoder)."""
+    ctx = av.codec.CodecContext.create(stream.codec_context.name, "w")
+    ctx.width, ctx.height, ctx.pix_fmt = stream.width, stream.height, stream.pix_fmt
+    ctx.time_base = stream.codec_context.time_base
+    ctx.options = {k: v for k, v in opts.items() if k != key}
+    try:
+        ctx.open()
+    except (av.error.FFmpegError, ValueError):
+        return False
+    return True
 
 
 def codec_family(encoder: str) -> str:

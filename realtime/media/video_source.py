@@ -23,6 +23,7 @@ import numpy as np
 
 from lowlight.errors import InputError, first_line
 from lowlight.realtime.frame import Frame
+from lowlight.realtime.media.hdr import HDR_TRANSFERS, PQ, hdr_to_sdr
 from lowlight.realtime.sources import Source, StreamInfo
 
 # AVColorSpace -> swscale colorspace (SWS_CS_*) for RGB conversions.
@@ -32,6 +33,19 @@ _SWS_COLORSPACE = {1: 1, 4: 4, 5: 5, 6: 5, 7: 7, 9: 9, 10: 9}
 def sws_colorspace(avcol_spc: Optional[int]) -> Optional[int]:
     """swscale's colorspace constant for an FFmpeg ``AVColorSpace`` value (``None``: swscale's default, BT.601)."""
     return _SWS_COLORSPACE.get(int(avcol_spc or 0))
+
+
+URL_OPEN_TIMEOUT_S = 15.0  # how long opening (and each read of) a network input may take
+
+
+def is_url(spec) -> bool:
+    """Whether ``spec`` names a network stream (``rtsp://``, ``http://``...) rather than a file."""
+    return isinstance(spec, str) and "://" in spec
+
+
+def input_path(spec):
+    """``spec`` as given for a URL (a ``Path`` would fold its ``//``), else as a ``Path``."""
+    return spec if is_url(spec) else Path(spec)
 
 
 def describe_stream(stream) -> str:
@@ -65,7 +79,7 @@ class VideoFileSource(Source):
 
     def __init__(self, path, copy_streams: bool = True) -> None:
         super().__init__()
-        self.path = Path(path)
+        self.path = input_path(path)
         self.copy_streams = copy_streams
         self.container = None
         self.copied: list = []
@@ -75,15 +89,18 @@ class VideoFileSource(Source):
         self.decode_errors = 0
         self.read_error: Optional[str] = None
         self.not_copied: list[str] = []
+        self.notes: list[str] = []
+        self._hdr: Optional[int] = None
 
     def open(self) -> StreamInfo:
         path = self.path
-        if not path.exists():
+        url = is_url(path)
+        if not url and not path.exists():
             raise InputError(f"{path}: no such file")
-        if path.is_dir():
+        if not url and path.is_dir():
             raise InputError(f"{path}: is a folder, expected a video file")
         try:
-            self.container = av.open(str(path), "r")
+            self.container = av.open(str(path), "r", timeout=URL_OPEN_TIMEOUT_S if url else None)
         except (av.error.FFmpegError, OSError, UnicodeDecodeError) as exc:
             raise InputError(f"{path}: cannot open as a video ({first_line(exc)})") from None
         c = self.container
@@ -107,6 +124,13 @@ class VideoFileSource(Source):
         self.not_copied = [describe_stream(s) for s in c.streams if s is not vs
                            and s not in self.copied
                            and (self.copy_streams or s.type not in ("audio", "subtitle"))]
+        color = dict(color_range=cc.color_range, colorspace=cc.colorspace, color_primaries=cc.color_primaries,
+                     color_trc=cc.color_trc)
+        if cc.color_trc in HDR_TRANSFERS:  # the pipeline is 8-bit SDR: convert here, tag the output to match
+            self._hdr = int(cc.color_trc)
+            color = dict(color_range=1, colorspace=1, color_primaries=1, color_trc=1)  # limited-range BT.709
+            self.notes.append(f"HDR input ({'PQ' if self._hdr == PQ else 'HLG'}, {cc.format.name if cc.format else ''}) "
+                              "converted to 8-bit BT.709 SDR (tone-mapped, tagged BT.709)")
         rate = vs.average_rate or vs.guessed_rate or vs.base_rate
         rotation = 0
         tag = vs.metadata.get("rotate")
@@ -118,9 +142,8 @@ class VideoFileSource(Source):
         self.info = StreamInfo(
             width=cc.width, height=cc.height, rate=Fraction(rate) if rate else None,
             time_base=vs.time_base, frames=int(vs.frames) or None,
-            sample_aspect_ratio=cc.sample_aspect_ratio or vs.sample_aspect_ratio,
-            color_range=cc.color_range, colorspace=cc.colorspace, color_primaries=cc.color_primaries,
-            color_trc=cc.color_trc, name=str(path), extra={"rotation": rotation, "codec": cc.name},
+            sample_aspect_ratio=cc.sample_aspect_ratio or vs.sample_aspect_ratio, **color, name=str(path),
+            extra={"rotation": rotation, "codec": cc.name, "pix_fmt": cc.format.name if cc.format else ""},
             copied=list(self.copied),
         )
         return self.info
@@ -138,6 +161,10 @@ class VideoFileSource(Source):
         return self.lost_frames > 0 or self.read_error is not None
 
     def _to_rgb(self, f) -> np.ndarray:
+        if self._hdr is not None:
+            rgb16 = f.to_ndarray(format="rgb48le", src_colorspace=sws_colorspace(f.colorspace) or 9,
+                                 src_color_range=f.color_range or None)
+            return hdr_to_sdr(rgb16, self._hdr)
         return f.to_ndarray(format="rgb24", src_colorspace=sws_colorspace(f.colorspace),
                             src_color_range=f.color_range or None)
 
