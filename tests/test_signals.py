@@ -1,0 +1,100 @@
+"""SIGINT, SIGTERM and SIGHUP during ``video``, ``live --record`` and ``batch``: a clean end, the
+conventional exit status (128 + N), no temporary file and no process left."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import av
+import pytest
+
+from realtime_clips import brightening_weights, dark_frames, make_clip
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory) -> dict:
+    root = tmp_path_factory.mktemp("sig")
+    clip = make_clip(root / "long.mp4", dark_frames(900, 320, 240), audio=True)  # 36 s at 25 fps
+    return {"clip": clip, "weights": brightening_weights(root / "w.pt")}
+
+
+def start(args: list, token: str) -> subprocess.Popen:
+    env = {**os.environ, "LOWLIGHT_TEST_TOKEN": token}
+    return subprocess.Popen([sys.executable, "-m", "lowlight", *map(str, args)], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, env=env)
+
+
+def wait_for(predicate, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for the run to start"
+        time.sleep(0.05)
+
+
+def processes_with(token: str) -> list[int]:
+    found = []
+    for pid in os.listdir("/proc"):
+        if pid.isdigit() and int(pid) != os.getpid():
+            try:
+                if f"LOWLIGHT_TEST_TOKEN={token}".encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                    found.append(int(pid))
+            except OSError:
+                pass
+    return found
+
+
+def parts(folder: Path) -> list[Path]:
+    return [p for p in folder.rglob("*") if ".part" in p.name]
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
+def test_video(media, tmp_path, sig):
+    out = tmp_path / "o.mp4"
+    proc = start(["video", media["clip"], "-o", out, "--weights", media["weights"], "--preset", "ultrafast"], "v")
+    wait_for(lambda: parts(tmp_path))
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + sig, err
+    assert f"interrupted ({signal.Signals(sig).name})" in err and "Traceback" not in err
+    assert not out.exists() and parts(tmp_path) == [] and not processes_with("v")
+
+
+def test_live_record_keeps_the_recording(media, tmp_path):
+    rec = tmp_path / "rec.mp4"
+    proc = start(["live", "--source", media["clip"], "--no-display", "--record", rec, "--weights", media["weights"]],
+                 "l")
+    wait_for(lambda: parts(tmp_path))
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err and parts(tmp_path) == [] and not processes_with("l")
+    with av.open(str(rec)) as c:  # the recording was finished, not lost
+        assert sum(1 for _ in c.decode(video=0)) > 5
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_batch(media, tmp_path, sig):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"c{i}.mp4").write_bytes(media["clip"].read_bytes())
+    out = tmp_path / "out"
+    proc = start(["batch", folder, "-o", out, "--weights", media["weights"], "--workers", "2",
+                  "--preset", "ultrafast"], "b")
+    wait_for(lambda: out.exists() and parts(out))
+    time.sleep(0.3)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=40)
+    assert proc.returncode == 128 + sig, err
+    assert "Traceback" not in err
+    wait_for(lambda: not processes_with("b"), timeout=15)
+    assert parts(out) == [] and not [p for p in out.rglob("*.mp4")]
