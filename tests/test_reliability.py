@@ -188,6 +188,11 @@ def test_missing_output_folders_are_created_and_removed_after_a_failure(tmp_path
     assert not (tmp_path / "gone").exists()
     assert main(["image", str(tmp_path / "missing.png"), "-o", str(tmp_path / "img")]) == 1
     assert not (tmp_path / "img").exists()
+    (tmp_path / "in").mkdir()
+    (tmp_path / "in" / "c.mp4").write_bytes(clip.read_bytes())
+    capsys.readouterr()
+    assert main(["batch", str(tmp_path / "in"), "-o", str(tmp_path / "bout"), "--backend", "tensorrt"]) == 1
+    assert "tensorrt" in one_error_line(capsys.readouterr().err) and not (tmp_path / "bout").exists()
 
 
 def test_url_input_is_named_as_given(tmp_path, weights, capsys):

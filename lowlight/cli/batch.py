@@ -66,8 +66,7 @@ def _largest_first(jobs: list[Job]) -> list[Job]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
+    from lowlight.atomic import new_folders
     from lowlight.batch.work import BatchOptions
     from lowlight.enhancer import Enhancer
 
@@ -77,22 +76,28 @@ def run(args: argparse.Namespace) -> int:
     if not jobs:
         what = f"matching --pattern {args.pattern!r}" if args.pattern else "of a known type"
         raise InputError(f"{in_dir}: no images or videos {what} (hidden and temporary files are ignored)")
-    check_writable_dir(out_dir)
+    previous = load(out_dir / MANIFEST_NAME)
+    todo = [job for job in jobs if needs_work(job, previous.get(job.rel), args.force)]
+    options = BatchOptions(model=enhancer_options(args), video=transcode_options(args, codec_fallback=True),
+                           quality=args.quality).with_test_hooks()
+    if todo:
+        Enhancer.from_options(options.model)  # bad model options: one error now (and no output folder made)
+    with new_folders(out_dir):
+        check_writable_dir(out_dir)
+        return _run(args, out_dir, jobs, todo, options, started)
+
+
+def _run(args: argparse.Namespace, out_dir: Path, jobs: list, todo: list, options, started: float) -> int:
+    from tqdm import tqdm
+
     counts: Counter = Counter()
     frames = [0, 0]  # frames in finished files, frames seen by the progress bar
     with Manifest(out_dir / MANIFEST_NAME) as manifest:
-        previous = load(manifest.path)
-        todo = []
+        pending = {job.rel for job in todo}
         for job in jobs:
-            if needs_work(job, previous.get(job.rel), args.force):
-                todo.append(job)
-            else:
+            if job.rel not in pending:
                 manifest.append(make_record(job, "skipped"))
                 counts["skipped"] += 1
-        options = BatchOptions(model=enhancer_options(args), video=transcode_options(args, codec_fallback=True),
-                               quality=args.quality).with_test_hooks()
-        if todo:
-            Enhancer.from_options(options.model)  # bad model options: one error now, not one per file
         remove_stale_temp_files(todo)  # left by an earlier run that was killed
         bar = tqdm(total=len(todo), unit="file", desc="lowlight batch", file=sys.stderr, dynamic_ncols=True,
                    disable=not sys.stderr.isatty())
