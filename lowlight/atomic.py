@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -114,11 +115,13 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
 @contextlib.contextmanager
 def new_folders(folder: Path) -> Iterator[list]:
     """Create ``folder`` and its missing parents (the one rule of every command: outputs may go to a
-    folder that does not exist yet); if the block raises, the folders this made are removed again
-    when still empty, so a failed run leaves no empty folder behind. Yields the folders made.
+    folder that does not exist yet) and prove a file can be written there; if the block raises, the
+    folders this made are removed again when still empty, so a failed run leaves no empty folder
+    behind. Yields the folders made.
 
     Raises:
-        OutputError: a folder cannot be created, or the path exists and is not a folder.
+        OutputError: a folder cannot be created, the path exists and is not a folder, or the folder
+            is not writable.
     """
     from lowlight.errors import OutputError, first_line
 
@@ -134,6 +137,11 @@ def new_folders(folder: Path) -> Iterator[list]:
         raise OutputError(f"{folder}: cannot create output folder ({first_line(exc)})") from None
     if not folder.is_dir():
         raise OutputError(f"{folder}: output path exists and is not a folder")
+    try:
+        with tempfile.NamedTemporaryFile(dir=folder, prefix=".lowlight-probe-"):
+            pass
+    except OSError as exc:
+        raise OutputError(f"{folder}: output folder is not writable ({first_line(exc)})") from None
     try:
         yield missing
     except BaseException:

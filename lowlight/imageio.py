@@ -13,7 +13,6 @@ the OpenCV calls here.
 from __future__ import annotations
 
 import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,21 +134,6 @@ def compose(rgb: np.ndarray, alpha: Optional[np.ndarray], grayscale: bool) -> np
     if alpha is not None:
         planes.append(alpha[:, :, None])
     return np.concatenate(planes, axis=2) if len(planes) > 1 else planes[0]
-
-
-def check_writable_dir(folder: Path) -> None:
-    """Create ``folder`` if needed and prove a file can be written there."""
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise OutputError(f"{folder}: cannot create output folder ({first_line(exc)})") from None
-    if not folder.is_dir():
-        raise OutputError(f"{folder}: output path exists and is not a folder")
-    try:
-        with tempfile.NamedTemporaryFile(dir=folder, prefix=".lowlight-probe-"):
-            pass
-    except OSError as exc:
-        raise OutputError(f"{folder}: output folder is not writable ({first_line(exc)})") from None
 
 
 def write_image(path: os.PathLike | str, image: np.ndarray, quality: int = 95) -> list[str]:

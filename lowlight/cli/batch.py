@@ -21,7 +21,6 @@ from lowlight.batch.manifest import MANIFEST_NAME, Manifest, load, make_record, 
 from lowlight.cli.options import (add_model_options, add_quality_option, add_video_options, enhancer_options,
                                   non_negative_float, positive_int, transcode_options)
 from lowlight.errors import InputError
-from lowlight.imageio import check_writable_dir
 
 
 def register(sub) -> None:
@@ -83,7 +82,6 @@ def run(args: argparse.Namespace) -> int:
     if todo:
         Enhancer.from_options(options.model)  # bad model options: one error now (and no output folder made)
     with new_folders(out_dir):
-        check_writable_dir(out_dir)
         return _run(args, out_dir, jobs, todo, options, started)
 
 

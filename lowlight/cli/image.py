@@ -39,9 +39,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, jobs: list, out_dir: Path) -> int:
     from lowlight.image_file import enhance_image_file
-    from lowlight.imageio import check_writable_dir
 
-    check_writable_dir(out_dir)
     if not args.overwrite:
         existing = [dst for _, dst in jobs if dst.exists()]
         if existing:

@@ -20,8 +20,17 @@ from lowlight.kernels import KERNELS
 
 
 # --- value types ------------------------------------------------------------------------------
+def _number(text: str, kind=float):
+    """``kind(text)``, or the argparse error that names what was expected."""
+    try:
+        return kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {'an integer' if kind is int else 'a number'}, "
+                                         f"got {text!r}") from None
+
+
 def positive_int(text: str) -> int:
-    value = int(text)
+    value = _number(text, int)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
     return value
@@ -29,10 +38,7 @@ def positive_int(text: str) -> int:
 
 def non_negative_float(text: str) -> float:
     """A finite number >= 0 (``nan``, ``inf`` and negatives are refused)."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text)
     if not math.isfinite(value) or value < 0:
         raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
     return value
@@ -41,10 +47,7 @@ def non_negative_float(text: str) -> float:
 def int_in(lo: int, hi: int):
     """An argparse type: an integer in ``[lo, hi]``."""
     def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        value = _number(text, int)
         if not lo <= value <= hi:
             raise argparse.ArgumentTypeError(f"must be between {lo} and {hi}, got {text}")
         return value
@@ -53,10 +56,7 @@ def int_in(lo: int, hi: int):
 
 
 def smooth_value(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+    value = _number(text)
     if not 0.0 <= value < 1.0:
         raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
     return value
@@ -209,7 +209,6 @@ def output_files(paths: Sequence[Optional[str]], overwrite: bool) -> Iterator[No
     the block fails. ``None`` entries are skipped."""
     from lowlight.atomic import new_folders
     from lowlight.errors import OutputError
-    from lowlight.imageio import check_writable_dir
 
     with contextlib.ExitStack() as stack:
         for text in paths:
@@ -221,7 +220,6 @@ def output_files(paths: Sequence[Optional[str]], overwrite: bool) -> Iterator[No
             if path.exists() and not overwrite:
                 raise OutputError(f"{path}: output exists (use --overwrite to replace)")
             stack.enter_context(new_folders(path.parent))
-            check_writable_dir(path.parent if str(path.parent) else Path("."))
         yield
 
 
