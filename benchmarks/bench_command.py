@@ -1,0 +1,111 @@
+"""Whole commands, as a user runs them: ``lowlight video`` against ffmpeg on the same clip (issue 13).
+
+Usage::
+
+    python benchmarks/bench_command.py [--sizes 1280x720,1920x1080,3840x2160] [--presets veryfast,medium]
+                                       [--seconds 10] [--pairs 3] [--json FILE]
+
+For each size a clip is made once: a dark photo panning with sensor-like noise, 30 fps H.264 + AAC
+(:func:`common.make_clip`). Then, per libx264 preset, ``pairs`` times and alternating (so drift in the
+machine's load hits both sides alike):
+
+* ``lowlight video CLIP -o OUT --preset P --crf 23`` (default settings otherwise), the whole process;
+* ``ffmpeg -i CLIP -vf eq=gamma=2.0 -c:v libx264 -preset P -crf 23 -c:a copy OUT``;
+* ``ffmpeg -i CLIP -c:v libx264 -preset P -crf 23 -c:a copy OUT`` (a plain transcode: the floor).
+
+Reported: median seconds and fps of each, the ratios ``lowlight / eq=gamma`` and ``lowlight / plain``
+in fps, and for lowlight the time from start to the first encoded frame (the moment its hidden
+``.part`` output grows past the container header, polled every 5 ms). Also ``lowlight --help``
+wall time (median of 5). Needs the ``ffmpeg`` program.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine_info, make_clip  # noqa: E402
+
+
+def timed(cmd: list, watch: Path | None = None) -> tuple[float, float | None]:
+    """``(seconds, seconds to the first encoded frame or None)`` of running ``cmd``."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    first = None
+    while proc.poll() is None:
+        if watch is not None and first is None:
+            parts = [p for p in watch.parent.glob(f".{watch.stem}.*.part{watch.suffix}")]
+            if parts and max((p.stat().st_size for p in parts if p.exists()), default=0) > 1024:
+                first = time.perf_counter() - t0
+        time.sleep(0.005)
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd[:3]} failed: {proc.stderr.read().decode()[-400:]}")
+    return time.perf_counter() - t0, first
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--sizes", default="1280x720,1920x1080,3840x2160")
+    ap.add_argument("--presets", default="veryfast,medium")
+    ap.add_argument("--seconds", type=float, default=10.0)
+    ap.add_argument("--pairs", type=int, default=3)
+    ap.add_argument("--weights", help="checkpoint for lowlight (default: the bundled weights)")
+    ap.add_argument("--json")
+    args = ap.parse_args()
+    if not shutil.which("ffmpeg"):
+        print("bench_command: needs the ffmpeg program (apt-get install ffmpeg)", file=sys.stderr)
+        return 2
+    lowlight = [sys.executable, "-m", "lowlight"]
+    helps = [timed([*lowlight, "--help"])[0] for _ in range(5)]
+    report = {"machine": machine_info(), "help_s": statistics.median(helps), "rows": []}
+    print(f"lowlight --help: {report['help_s']:.2f} s (median of 5)", flush=True)
+    with tempfile.TemporaryDirectory(prefix="bench-command-") as tmp:
+        tmp = Path(tmp)
+        for size in args.sizes.split(","):
+            w, h = (int(v) for v in size.split("x"))
+            frames = int(args.seconds * 30)
+            clip = make_clip(tmp / f"clip_{size}.mp4", w, h, frames, fps=30, audio=True)
+            for preset in args.presets.split(","):
+                enc = ["-c:v", "libx264", "-preset", preset, "-crf", "23", "-c:a", "copy"]
+                ff = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(clip)]
+                times: dict = {"lowlight": [], "first_frame": [], "eq_gamma": [], "plain": []}
+                for _ in range(args.pairs):
+                    out = tmp / "ll.mp4"
+                    sec, first = timed([*lowlight, "video", str(clip), "-o", str(out), "--overwrite", "--preset",
+                                        preset, "--crf", "23", *(["--weights", args.weights] if args.weights else [])],
+                                       watch=out)
+                    times["lowlight"].append(sec)
+                    times["first_frame"].append(first)
+                    times["eq_gamma"].append(timed([*ff, "-vf", "eq=gamma=2.0", *enc, str(tmp / "eq.mp4")])[0])
+                    times["plain"].append(timed([*ff, *enc, str(tmp / "plain.mp4")])[0])
+                med = {k: statistics.median([v for v in vs if v is not None]) if any(v is not None for v in vs)
+                       else None for k, vs in times.items()}
+                row = {"size": size, "preset": preset, "frames": frames, "seconds": med, "runs": times,
+                       "fps": {k: frames / med[k] for k in ("lowlight", "eq_gamma", "plain")},
+                       "x_eq_gamma": med["eq_gamma"] / med["lowlight"], "x_plain": med["plain"] / med["lowlight"]}
+                report["rows"].append(row)
+                print(f"{size} {preset}: lowlight {med['lowlight']:.2f} s, eq=gamma {med['eq_gamma']:.2f} s, "
+                      f"plain {med['plain']:.2f} s -> {row['x_eq_gamma']:.2f}x of eq=gamma, "
+                      f"{row['x_plain']:.2f}x of plain; first frame {med['first_frame'] or float('nan'):.2f} s",
+                      flush=True)
+    print("\n| size | preset | lowlight s | ffmpeg eq=gamma s | ffmpeg plain s | x eq=gamma | x plain | first frame s |")
+    print("|---|---|---|---|---|---|---|---|")
+    for r in report["rows"]:
+        s = r["seconds"]
+        print(f"| {r['size']} | {r['preset']} | {s['lowlight']:.2f} | {s['eq_gamma']:.2f} | {s['plain']:.2f} | "
+              f"{r['x_eq_gamma']:.2f} | {r['x_plain']:.2f} | {s['first_frame'] or float('nan'):.2f} |")
+    if args.json:
+        Path(args.json).write_text(json.dumps(report, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
