@@ -2,7 +2,7 @@
 
 The sign convention and map layouts are documented once, in
 :mod:`lowlight.kernels.reference`. This package imports nothing else of
-lowlight's, only torch (and NumPy).
+lowlight's, only torch (and NumPy), and torch only when a kernel is first used.
 
 * :func:`apply_curves`: plain-torch reference on float ``N x 3 x H x W``.
 * :func:`enhance_frame`: fused uint8 frame -> uint8 frame (compiled OpenMP
@@ -10,9 +10,25 @@ lowlight's, only torch (and NumPy).
   :mod:`lowlight.kernels.fused`.
 """
 
+import importlib
+
 from .errors import KernelUnavailable
-from .fused import KERNELS, enhance_frame, enhance_frame_fallback
-from .reference import DEFAULT_ITERATIONS, apply_curves, enhance_frame_reference, scale_maps, upsample_maps
+
+KERNELS = ("fused", "reference")  #: the ``kernel=`` choices of :func:`enhance_frame`
+DEFAULT_ITERATIONS = 8  #: curve steps in both papers
+
+# torch is imported on first use of a kernel, not by ``import lowlight.kernels``
+_LAZY = {"enhance_frame": ".fused", "enhance_frame_fallback": ".fused", "apply_curves": ".reference",
+         "enhance_frame_reference": ".reference", "scale_maps": ".reference", "upsample_maps": ".reference"}
+
+
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = ["DEFAULT_ITERATIONS", "KERNELS", "KernelUnavailable", "apply_curves", "enhance_frame", "enhance_frame_fallback",
            "enhance_frame_reference", "scale_maps", "upsample_maps"]

@@ -24,10 +24,10 @@ import torch
 
 from . import fused_cpu
 from .errors import KernelUnavailable
-from .reference import DEFAULT_ITERATIONS, enhance_frame_reference
+from . import DEFAULT_ITERATIONS, KERNELS
+from .reference import enhance_frame_reference
 
 Frame = Union[np.ndarray, torch.Tensor]
-KERNELS = ("fused", "reference")
 
 _warned: set = set()
 

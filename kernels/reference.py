@@ -29,7 +29,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-DEFAULT_ITERATIONS = 8
+from . import DEFAULT_ITERATIONS  # noqa: E402,F401 - defined once, in the package
 
 
 def scale_maps(maps: torch.Tensor, strength: float = 1.0) -> torch.Tensor:

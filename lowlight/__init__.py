@@ -10,8 +10,12 @@ Public API::
 
 __version__ = "0.1.0"
 
-from lowlight.enhancer import Enhancer, enhance_image
 from lowlight.errors import LowlightError
-from lowlight.weights import load_model
+from lowlight.optional import lazy_exports
+
+# torch is imported when one of these is first used, not by ``import lowlight`` (``lowlight --help``
+# and the command line's argument parsing stay fast)
+__getattr__ = lazy_exports(__name__, {"Enhancer": ".enhancer", "enhance_image": ".enhancer",
+                                      "load_model": ".weights"})
 
 __all__ = ["Enhancer", "LowlightError", "enhance_image", "load_model", "__version__"]

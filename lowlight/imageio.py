@@ -6,7 +6,7 @@ the OpenCV calls here.
 
 * Pillow validates the whole file first (catches truncated and non-image files)
   and reads the EXIF orientation; OpenCV decodes the pixels so that 16-bit
-  depth and alpha survive.
+  depth and alpha survive (imported on first use, so importing this module is cheap).
 * Writing is atomic (:mod:`lowlight.atomic`): a temporary file beside the target, renamed on success.
 """
 
@@ -18,9 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-import cv2
 import numpy as np
-from PIL import Image, UnidentifiedImageError
 
 from lowlight.atomic import atomic_write_bytes
 from lowlight.errors import InputError, OutputError, first_line
@@ -58,6 +56,8 @@ def find_images(folder: Path) -> list[Path]:
 
 def _validate(path: Path) -> int:
     """Fully decode with Pillow to catch broken files; return the EXIF orientation (1 = none)."""
+    from PIL import Image, UnidentifiedImageError
+
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -85,6 +85,8 @@ def read_image(path: os.PathLike | str) -> LoadedImage:
         raise InputError(f"{path}: is a folder, not an image")
     if path.stat().st_size == 0:
         raise InputError(f"{path}: file is empty")
+    import cv2
+
     orientation = _validate(path)
     data = np.fromfile(path, dtype=np.uint8)
     arr = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
@@ -141,6 +143,8 @@ def write_image(path: os.PathLike | str, image: np.ndarray, quality: int = 95) -
 
     Returns notes about conversions the format forced (16 -> 8 bit, alpha dropped).
     """
+    import cv2
+
     path = Path(path)
     ext = path.suffix.lower()
     if ext not in IMAGE_EXTENSIONS:

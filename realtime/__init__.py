@@ -28,14 +28,15 @@ The estimation copy and the maps come from core (:class:`lowlight.estimation.Est
 application from :func:`lowlight.kernels.enhance_frame`; the command line is :mod:`lowlight.cli`.
 """
 
-from lowlight.realtime.frame import Frame
-from lowlight.realtime.options import ProcessingOptions
-from lowlight.realtime.pipeline import Pipeline
-from lowlight.realtime.processor import FrameProcessor
-from lowlight.realtime.sinks import CallbackSink, ListSink, Sink, StopPipeline, TeeSink
-from lowlight.realtime.smoothing import SceneCutDetector, TemporalSmoother
-from lowlight.realtime.sources import NumpySource, Source, StreamInfo
-from lowlight.realtime.stats import PipelineStats
+from lowlight.optional import lazy_exports
+
+# torch, OpenCV and PyAV load when the pipeline is first used, not with the package (so the command
+# line, which imports media.codecs and the option objects, starts fast)
+__getattr__ = lazy_exports(__name__, {
+    "Frame": ".frame", "Pipeline": ".pipeline", "FrameProcessor": ".processor", "ProcessingOptions": ".options",
+    "CallbackSink": ".sinks", "ListSink": ".sinks", "Sink": ".sinks", "StopPipeline": ".sinks", "TeeSink": ".sinks",
+    "SceneCutDetector": ".smoothing", "TemporalSmoother": ".smoothing", "NumpySource": ".sources",
+    "Source": ".sources", "StreamInfo": ".sources", "PipelineStats": ".stats"})
 
 __all__ = ["CallbackSink", "Frame", "FrameProcessor", "ListSink", "NumpySource", "Pipeline", "PipelineStats",
            "ProcessingOptions", "SceneCutDetector", "Sink", "Source", "StopPipeline", "StreamInfo", "TeeSink", "TemporalSmoother"]

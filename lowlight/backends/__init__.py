@@ -37,12 +37,18 @@ Example:
 from __future__ import annotations
 
 import importlib.util
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
-import torch
-
-from lowlight.backends.base import CurveBackend, TorchBackend
 from lowlight.errors import BackendError
+from lowlight.optional import lazy_exports
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+    from lowlight.backends.base import CurveBackend
+
+# torch is imported when a backend is resolved or built, not by importing this package
+__getattr__ = lazy_exports(__name__, {"CurveBackend": ".base", "TorchBackend": ".base"})
 
 BACKENDS = ("auto", "torch", "compile", "onnxruntime", "tensorrt")
 
@@ -56,6 +62,8 @@ def _importable(module: str) -> bool:
 
 def resolve_backend(name: str, device: Union[str, torch.device] = "cpu") -> str:
     """The concrete backend ``name`` stands for on ``device`` (``auto`` -> a concrete one)."""
+    import torch
+
     if name not in BACKENDS:
         raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
     if name != "auto":
@@ -69,6 +77,8 @@ def resolve_backend(name: str, device: Union[str, torch.device] = "cpu") -> str:
 
 def resolve_device(name: str) -> str:
     """``auto`` -> ``cuda`` when torch sees a CUDA GPU, else ``cpu``; other names are checked and returned."""
+    import torch
+
     if name == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     try:
@@ -94,6 +104,10 @@ def create_backend(name: str, model: torch.nn.Module, device: Optional[Union[str
     Raises:
         BackendError: the backend cannot run here (names what is missing and how to install it).
     """
+    import torch
+
+    from lowlight.backends.base import TorchBackend
+
     device = torch.device(device) if device is not None else next(model.parameters()).device
     concrete = resolve_backend(name, device)
     model = model.to(device).eval()
