@@ -14,8 +14,10 @@
 
 Several viewers never slow the pipeline: :meth:`WebView.write` only stores the newest frame; one
 encoder thread turns it into a JPEG when someone is watching (skipping frames it has no time
-for); each viewer's thread sends the newest JPEG when its connection has taken the previous one,
-so a slow viewer gets fewer frames (counted in ``skipped``), never a growing queue.
+for); each viewer's thread sends the newest JPEG once its connection has taken the previous one
+(the kernel's send queue is kept small and, on Linux, must be acknowledged empty before the next
+frame goes out), so a slow viewer gets fewer frames (counted in ``skipped``), never a growing
+queue of stale ones.
 
 Access: the server binds ``127.0.0.1`` by default and then only answers requests whose ``Host``
 is a loopback name (no DNS rebinding). Any other address needs a token (``token=``; the CLI
@@ -54,6 +56,19 @@ BOUNDARY = "lowlightframe"
 JPEG_QUALITY = 80
 STRENGTH_RANGE = (0.0, 2.0)
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
+SEND_BUFFER = 64 * 1024  #: kernel send buffer of a viewer's connection (bytes): little room for stale frames
+TIOCOUTQ = 0x5411  #: Linux ioctl: bytes in a socket's send queue not yet acknowledged
+
+
+def unsent_bytes(sock) -> int:
+    """Bytes written to ``sock`` that the peer has not acknowledged yet (Linux); 0 where unknown."""
+    try:
+        import fcntl
+        import struct
+
+        return struct.unpack("i", fcntl.ioctl(sock.fileno(), TIOCOUTQ, b"\0\0\0\0"))[0]
+    except (ImportError, OSError, ValueError):
+        return 0
 
 
 def parse_address(text: str) -> tuple[str, int]:
@@ -234,6 +249,8 @@ class WebView(Sink):
         with self._cond:
             if self._frame is not None and self._watchers:
                 self.skipped_encode += 1
+            if frame.gap is None:
+                self._last_image = frame.image  # for the reconnecting card
             self._frame = frame
             self._frame_seq += 1
             self.written += 1
@@ -254,7 +271,6 @@ class WebView(Sink):
         else:
             left = frame.original if frame.original is not None else frame.image
             both = np.concatenate([left, frame.image], axis=1)
-            self._last_image = frame.image
         return cv2.cvtColor(both, cv2.COLOR_RGB2BGR)
 
     def encode(self, frame: Frame) -> bytes:
@@ -431,8 +447,16 @@ class _Handler(BaseHTTPRequestHandler):
         web.watching(+1)
         last = web._latest.seq if web._latest is not None else 0
         first = True
+        sock = self.connection
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        except OSError:
+            pass
         try:
             while True:
+                # the previous frame must have left before the next is picked: the newest wins
+                while unsent_bytes(sock) > 0 and not web._closing:
+                    time.sleep(0.003)
                 item = web.next_jpeg(last, timeout=1.0)
                 if item is None:
                     if web._closing:
