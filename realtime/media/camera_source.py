@@ -65,11 +65,11 @@ def check_video_file(path: Path) -> None:
             fmt = c.format.name
             if not c.streams.video:
                 raise InputError(f"{path}: has no video stream (not a video file)")
+            decoded = next(iter(c.decode(c.streams.video[0])), None)
+            if decoded is None:
+                raise InputError(f"{path}: not a readable video (no picture in it decodes)")
             if fmt in ("image2", "image2pipe") or fmt.endswith("_pipe"):
                 raise InputError(f"{path}: is a still image, not a video; use 'lowlight image' for pictures")
-            for frame in c.decode(c.streams.video[0]):
-                return
-            raise InputError(f"{path}: not a readable video (no frame decodes)")
     except InputError:
         raise
     except (av.error.FFmpegError, ValueError, OSError, UnicodeDecodeError) as exc:
