@@ -252,7 +252,8 @@ def weights(tmp_path_factory) -> Path:
 def start_live(args, env=None):
     """Start ``lowlight live`` and return ``(process, url)`` from its "serving" line."""
     cmd = [sys.executable, "-m", "lowlight", "live", *map(str, args)]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=ctrl_c_works)
     deadline = time.monotonic() + 60
     lines = []
     while time.monotonic() < deadline:
@@ -267,10 +268,16 @@ def start_live(args, env=None):
     raise AssertionError(f"lowlight live did not start serving: {''.join(lines)[-800:]}")
 
 
+def ctrl_c_works() -> None:
+    """In the child: SIGINT back to its default, so Python turns it into Ctrl-C even where the test
+    runner was started with SIGINT ignored (a background job)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def finish(proc, lines) -> str:
-    """SIGTERM (a clean end) and the rest of stderr."""
+    """Ctrl-C (SIGINT: the normal end of a live run) and the rest of stderr."""
     if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(signal.SIGINT)
     try:
         rest = proc.communicate(timeout=30)[1]
     except subprocess.TimeoutExpired:
@@ -356,5 +363,5 @@ def test_browser_shows_enhanced_picture_split_and_switch_work(tmp_path, weights)
         if driver is not None:
             driver.quit()
         out = finish(proc, lines)
-    assert proc.returncode == 0, out[-800:]
+    assert proc.returncode in (0, 130), out[-800:]  # 130 where Ctrl-C sets the exit status (issue 14)
     assert "served" in out and "captured" in out, out[-800:]

@@ -4,9 +4,7 @@ browser, into a virtual webcam and/or into (segmented) recordings."""
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-from contextlib import contextmanager
 
 from lowlight.cli.options import (add_model_options, add_processing_options, load_enhancer, positive_int,
                                   processing_options)
@@ -29,7 +27,7 @@ def register(sub) -> None:
                     "virtual webcam for video calls (--virtual-camera) and/or record it (--record, --segment). "
                     "Latency is kept low: when processing falls behind, stale frames are dropped (counted in the "
                     "summary). Keys in the window: e = enhancement on/off, v = view (enhanced / side by side / "
-                    "split), q or Esc = quit. Ctrl-C, SIGTERM and SIGHUP also end the run cleanly.")
+                    "split), q or Esc = quit. Ctrl-C also ends the run; recordings are kept.")
     p.add_argument("--source", default="0", metavar="SRC",
                    help="camera number (default 0), /dev/videoN, a video file or a stream URL "
                         "(rtsp://, http:// MJPEG, HLS .m3u8)")
@@ -65,25 +63,6 @@ def register(sub) -> None:
                                                             "as the CPU allows and the newest are applied at once")
     add_model_options(p)
     p.set_defaults(func=run)
-
-
-@contextmanager
-def stop_on_signals(stop):
-    """Make SIGTERM and SIGHUP call ``stop()`` (a clean end, like Ctrl-C) while the run lasts."""
-    previous = {}
-    for name in ("SIGTERM", "SIGHUP"):
-        sig = getattr(signal, name, None)
-        if sig is None:
-            continue
-        try:
-            previous[sig] = signal.signal(sig, lambda _n, _f: stop())
-        except ValueError:  # not the main thread
-            pass
-    try:
-        yield
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -152,12 +131,11 @@ def run(args: argparse.Namespace) -> int:
         web.controls = LiveControls(pipeline.processor, pipeline.stats, status=lambda: source.status,
                                     gaps=lambda: list(source.gaps))
         print(f"lowlight live: serving {web.url}", file=sys.stderr, flush=True)
-    with stop_on_signals(pipeline.stop):
-        try:
-            stats = pipeline.run()
-        finally:
-            if web is not None:
-                web.stop()
+    try:
+        stats = pipeline.run()
+    finally:
+        if web is not None:
+            web.stop()
     info = pipeline.info
     size = f"{info.width}x{info.height}@{float(info.rate or 0):.0f}" if info else ""
     extras = []
@@ -173,4 +151,7 @@ def run(args: argparse.Namespace) -> int:
     rest = "".join(f", {e}" for e in extras)
     print(f"lowlight live: {source.describe()} {size}: {stats.summary()}; captured {stats.frames_in}, "
           f"dropped {stats.dropped}{rest}", file=sys.stderr)
+    interrupted = getattr(pipeline, "interrupted_by", None)  # where the pipeline records the signal that ended it
+    if interrupted is not None:  # the outputs are complete; the exit status says how the run ended
+        raise interrupted
     return 0
