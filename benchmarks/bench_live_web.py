@@ -36,10 +36,10 @@ def viewer(url: str, seconds: float, warmup: float, out) -> None:
     import cv2
     import numpy as np
 
-    lat, frames, indices = [], 0, []
-    start = time.monotonic()
-    with urllib.request.urlopen(url, timeout=30) as r:
-        while time.monotonic() < start + warmup + seconds:
+    lat, frames, indices, times = [], 0, [], []
+    with urllib.request.urlopen(url, timeout=60) as r:
+        start = None
+        while start is None or time.monotonic() < start + warmup + seconds:
             line = r.readline()
             if not line:
                 break
@@ -55,13 +55,16 @@ def viewer(url: str, seconds: float, warmup: float, out) -> None:
             jpeg = r.read(int(headers["content-length"]))
             img = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
             now = time.monotonic()
+            start = now if start is None else start  # the clock starts at the first frame
             if img is None or now < start + warmup:
                 continue
             frames += 1
+            times.append(now)
             indices.append(int(headers["x-frame"]))
             lat.append(now - float(headers["x-captured"]))
+    span = times[-1] - times[0] if len(times) > 1 else 0.0
     out.put({"frames": frames, "latency": lat, "first": indices[0] if indices else None,
-             "last": indices[-1] if indices else None})
+             "last": indices[-1] if indices else None, "fps": (len(times) - 1) / span if span else 0.0})
 
 
 def run(clip: Path, weights, n_viewers: int, seconds: float, serve: bool) -> dict:
@@ -84,11 +87,13 @@ def run(clip: Path, weights, n_viewers: int, seconds: float, serve: bool) -> dic
         ctx = mp.get_context("spawn")
         queue = ctx.Queue()
         warmup = 1.5  # the viewers start before the pipeline's first frame and ignore the first 1.5 s
-        procs = [ctx.Process(target=viewer, args=(f"http://127.0.0.1:{web.port}/stream.mjpg", seconds - 3, warmup,
+        procs = [ctx.Process(target=viewer, args=(f"http://127.0.0.1:{web.port}/stream.mjpg", seconds - 2.5, warmup,
                                                   queue), daemon=True) for _ in range(n_viewers)]
         for p in procs:
             p.start()
-        time.sleep(2.0)  # spawn + imports of the viewer processes
+        deadline = time.monotonic() + 60
+        while len(web._viewers) < n_viewers and time.monotonic() < deadline:
+            time.sleep(0.05)  # every viewer connected before the first frame
     stats = pipe.run()
     for p in procs:
         results.append(queue.get(timeout=60))
@@ -99,7 +104,7 @@ def run(clip: Path, weights, n_viewers: int, seconds: float, serve: bool) -> dic
         row["p50"] = 1000 * percentile(lat, 50)
         row["p95"] = 1000 * percentile(lat, 95)
         span = [(r["last"] - r["first"] + 1) if r["first"] is not None else 0 for r in results]
-        row["viewer_fps"] = min(r["frames"] for r in results) / (seconds - 3)
+        row["viewer_fps"] = min(r["fps"] for r in results)
         row["viewer_missed"] = sum(s - r["frames"] for s, r in zip(span, results))
         row["encoded"] = web.encoded
     return row
