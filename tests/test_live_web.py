@@ -359,6 +359,7 @@ def test_browser_shows_enhanced_picture_split_and_switch_work(tmp_path, weights)
         figures = driver.execute_script("return window.lowlight.stats")
         assert figures["state"]["enhance"] is False and figures["web"]["viewers"] >= 1
         assert "fps" in driver.find_element(By.ID, "figures").text
+        assert not driver.find_element(By.ID, "denoise-box").is_displayed()  # no denoiser in the processor yet
     finally:
         if driver is not None:
             driver.quit()
