@@ -71,20 +71,15 @@ class Camera:
             [self.ffmpeg, "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(self.clip),
              "-c:v", "mjpeg", "-q:v", "5", "-f", "mpjpeg", "-listen", "1", self.url],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:  # listening?
-            with socket.socket() as s:
-                if s.connect_ex(("127.0.0.1", self.port)) == 0:
-                    break
-            time.sleep(0.05)
-        # that probe connection used up "-listen 1"'s one client: start the real server
-        self.proc.kill()
-        self.proc.wait()
-        self.proc = subprocess.Popen(
-            [self.ffmpeg, "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(self.clip),
-             "-c:v", "mjpeg", "-q:v", "5", "-f", "mpjpeg", "-listen", "1", self.url],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(0.5)
+        # wait until it listens, without connecting: "-listen 1" serves exactly one client
+        ss = shutil.which("ss")
+        deadline = time.monotonic() + 15
+        while ss and time.monotonic() < deadline:
+            out = subprocess.run([ss, "-ltnH", f"sport = :{self.port}"], capture_output=True, text=True).stdout
+            if out.strip():
+                return
+            time.sleep(0.02)
+        time.sleep(1.0)  # no ss: give FFmpeg a second
 
     def stop(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
@@ -158,11 +153,13 @@ def test_stream_drops_and_returns_lowlight_reconnects_and_reports_the_gap(camera
 
 def test_without_reconnect_a_dropped_stream_ends_with_one_line(camera, weights):
     cmd = [sys.executable, "-m", "lowlight", "live", "--source", camera.url, "--no-display", "--no-reconnect",
-           "--weights", str(weights)]
+           "--serve", "127.0.0.1:0", "--weights", str(weights)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.5)
     try:
-        time.sleep(6.0)  # python + torch start, then frames flow
+        line = proc.stderr.readline()
+        m = re.search(r"serving (http://\S+)", line)
+        assert m, line
+        assert wait_for(lambda: stats(m.group(1)).get("captured", 0) > 10, 60), "no frames from the camera"
         camera.stop()
         err = proc.communicate(timeout=30)[1].strip()
     finally:
@@ -243,3 +240,34 @@ def test_non_video_file_gives_one_line(tmp_path, weights, capsys):
     proc = subprocess.run([sys.executable, "-m", "lowlight", "live", "--source", str(text), "--no-display",
                            "--weights", str(weights)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 1 and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+
+
+def test_unplugged_usb_camera_ends_with_one_line_or_is_reopened_with_reconnect(monkeypatch):
+    """A camera that stops delivering frames (unplugged): one clear line by default; with
+    ``reconnect=True`` the same device is reopened when it comes back."""
+    from lowlight.errors import InputError
+
+    monkeypatch.setattr(camera_source, "STALL_S", 0.2)
+    monkeypatch.setattr(camera_source, "BACKOFF_S", (0.05,))
+    opens = []
+
+    def fake_open(self, timeout=camera_source.OPEN_TIMEOUT_S):
+        opens.append(self.arg)
+        if len(opens) == 2:
+            return None, None  # still unplugged
+        return FlakyCapture(5), np.full((48, 64, 3), 30, np.uint8)
+
+    monkeypatch.setattr(CameraSource, "_open_capture", fake_open)
+    src = CameraSource(0)
+    assert not src.reconnect  # cameras: off by default
+    with pytest.raises(InputError) as info:
+        Pipeline(src, ListSink(), None, mode="live").run()
+    text = str(info.value)
+    assert "\n" not in text and "camera 0" in text and "unplugged" in text and "--reconnect" in text
+
+    opens.clear()
+    src = CameraSource(0, max_frames=8, reconnect=True)
+    sink = ListSink()
+    Pipeline(src, sink, None, mode="live").run()
+    assert opens == [0, 0, 0] and len(src.gaps) == 1
+    assert len([f for f in sink.frames if f.gap is None]) >= 6
