@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,7 +12,12 @@ from conftest import REPO
 
 
 def test_wheel_contains_only_the_lowlight_namespace(tmp_path):
-    subprocess.run([sys.executable, "-m", "pip", "wheel", str(REPO), "--no-deps", "--no-build-isolation",
+    # built from a copy of the sources: setuptools reuses a build/ folder, whose stale files (a module that
+    # was moved away) would otherwise still land in the wheel and hide a packaging mistake
+    src = tmp_path / "src"
+    shutil.copytree(REPO, src, ignore=shutil.ignore_patterns(".git", ".venv", "build", "dist", "*.egg-info",
+                                                             "__pycache__", "*.so", ".whl", ".gl", "runs"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", str(src), "--no-deps", "--no-build-isolation",
                     "-q", "-w", str(tmp_path)], check=True, cwd=tmp_path)
     wheel = next(tmp_path.glob("lowlight-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
@@ -20,7 +26,7 @@ def test_wheel_contains_only_the_lowlight_namespace(tmp_path):
     for required in ("lowlight/__init__.py", "lowlight/kernels/__init__.py", "lowlight/realtime/__init__.py",
                      "lowlight/train/__init__.py", "lowlight/train/losses.py", "lowlight/batch/__init__.py",
                      "lowlight/backends/onnx_runtime.py",
-                     "lowlight/batch/command.py", "lowlight/weights/zero_dce.pt",
+                     "lowlight/cli/batch.py", "lowlight/realtime/media/video_sink.py", "lowlight/weights/zero_dce.pt",
                      "lowlight/weights/zero_dce_pp.pt", "lowlight/weights/MODEL_CARD.md",
                      "lowlight/samples/dark_coffee.png", "lowlight/samples/dark_coffee.mp4"):
         assert required in names, required
