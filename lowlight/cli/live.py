@@ -130,7 +130,9 @@ def run(args: argparse.Namespace) -> int:
 
         web.controls = LiveControls(pipeline.processor, pipeline.stats, status=lambda: source.status,
                                     gaps=lambda: list(source.gaps))
-        print(f"lowlight live: serving {web.url}", file=sys.stderr, flush=True)
+        where = " (listening on every address: from another machine use this one's name or address)" \
+            if web.host in ("0.0.0.0", "::", "") else ""
+        print(f"lowlight live: serving {web.url}{where}", file=sys.stderr, flush=True)
     try:
         stats = pipeline.run()
     finally:
