@@ -142,3 +142,23 @@ def test_sigkill_leaves_every_closed_segment_intact(tmp_path, weights):
             assert 20 <= n <= 35, (p, n)
             assert c.streams.video[0].time_base is not None and float(c.duration or 0) / 1e6 > 0.5
     assert [p.name for p in closed][:3] == ["cam-0000.mp4", "cam-0001.mp4", "cam-0002.mp4"]
+
+
+def test_cli_live_recording_keeps_a_files_audio_in_every_segment(tmp_path, weights, capsys):
+    """A file played as a camera: its sound goes into the recording, segment by segment."""
+    clip = make_clip(tmp_path / "talk.mp4", dark_frames(60, 96, 72), fps=30, audio=True)
+    source_audio = len(read_video(clip)["audio"])
+    out = tmp_path / "rec" / "talk.mp4"
+    out.parent.mkdir()
+    assert main(["live", "--source", str(clip), "--no-display", "--record", str(out), "--segment", "1",
+                 "--weights", str(weights)]) == 0
+    capsys.readouterr()
+    files = sorted(out.parent.iterdir())
+    assert len(files) == 2, files
+    audio = 0
+    for f in files:
+        got = read_video(f)
+        assert {kind for kind, _ in got["codecs"].values()} == {"video", "audio"}, got["codecs"]
+        assert got["audio"], f
+        audio += len(got["audio"])
+    assert audio >= source_audio - 3, (audio, source_audio)

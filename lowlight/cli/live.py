@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
     if args.token and not args.serve:
         raise OutputError("--token goes with --serve")
     source = CameraSource(args.source, max_frames=args.max_frames, width=args.width, height=args.height,
-                          fps=args.fps, reconnect=args.reconnect)
+                          fps=args.fps, reconnect=args.reconnect, copy_audio=bool(args.record))
     sinks: list[Sink] = []
     display = None
     if not args.no_display:

@@ -43,6 +43,7 @@ READ_TIMEOUT_S = 3.0  #: a network stream that sends nothing for this long count
 STALL_S = 2.0  #: a camera that delivers no frame for this long has stopped
 BACKOFF_S = (0.25, 0.5, 1.0, 2.0)  #: pauses between reconnection attempts (the last one repeats)
 GAP_FRAME_RATE = 10.0  #: stand-in frames per second while reconnecting
+AUDIO_LEAD_S = 0.2  #: a file's audio is handed on this far ahead of its video
 MS = Fraction(1, 1000)
 FOURCCS = {"YUYV": "YUYV", "YUY2": "YUYV", "UYVY": "UYVY", "NV12": "NV12", "I420": "I420", "YU12": "I420"}
 
@@ -120,6 +121,9 @@ class CameraSource(Source):
         max_frames: stop after this many frames (``None``: until the stream ends or stop()).
         width, height, fps: requested camera mode (cameras only; ignored if unsupported).
         pace: pace files at their frame rate (default True; False reads as fast as possible).
+        copy_audio: for a file played in real time, hand its audio packets to the pipeline
+            (``StreamInfo.copied``) in step with the video, so a recording keeps the sound.
+            Cameras and URLs read through OpenCV carry no audio.
         reconnect: keep running when the stream drops and reopen it (default: True for URLs,
             False for cameras and files); see the module docstring.
 
@@ -134,7 +138,7 @@ class CameraSource(Source):
 
     def __init__(self, spec: Union[int, str] = 0, max_frames: Optional[int] = None, width: Optional[int] = None,
                  height: Optional[int] = None, fps: Optional[float] = None, pace: bool = True,
-                 reconnect: Optional[bool] = None) -> None:
+                 reconnect: Optional[bool] = None, copy_audio: bool = False) -> None:
         super().__init__()
         self.spec = spec
         self.arg, self.kind = parse_source(spec)
@@ -152,6 +156,9 @@ class CameraSource(Source):
         self.gaps: list[tuple[float, float]] = []
         self.status = "live"
         self.reconnects = 0
+        self.copy_audio = bool(copy_audio) and self.kind == "file" and self.pace
+        self.packet_sink = None  # set by the pipeline when StreamInfo.copied is not empty
+        self._audio = None  # (container, packet iterator, held packet) of a file's audio
 
     def describe(self) -> str:
         return f"camera {self.spec}" if self.kind == "camera" else str(self.spec)
@@ -179,8 +186,47 @@ class CameraSource(Source):
         self.fourcc = _fourcc(cap)
         h, w = self._first.shape[:2]
         self.size = (w, h)
+        copied = self._open_audio() if self.copy_audio else []
         return StreamInfo(width=w, height=h, rate=Fraction(self.rate).limit_denominator(1001), time_base=MS,
-                          name=self.describe(), extra={"fourcc": self.fourcc})
+                          name=self.describe(), extra={"fourcc": self.fourcc}, copied=copied)
+
+    def _open_audio(self) -> list:
+        """Open the file's audio streams with PyAV for copying; ``[]`` when it has none."""
+        import av
+
+        try:
+            container = av.open(str(self.arg))
+        except (av.error.FFmpegError, OSError, ValueError):
+            return []
+        streams = [st for st in container.streams if st.type == "audio"]
+        if not streams:
+            container.close()
+            return []
+        self._audio = [container, container.demux(*streams), None]
+        return streams
+
+    def _send_audio(self, until: Optional[float]) -> None:
+        """Hand the pipeline the audio packets up to ``until`` seconds (``None``: all that are left)."""
+        if self._audio is None or self.packet_sink is None:
+            return
+        state = self._audio
+        while True:
+            packet = state[2]
+            if packet is None:
+                try:
+                    packet = next(state[1])
+                except StopIteration:
+                    return
+                except Exception:  # noqa: BLE001 - a damaged audio tail ends the audio, not the run
+                    return
+                if packet.size == 0 or packet.pts is None:
+                    continue  # flush packets and packets without a time are not copied
+            t = float(packet.pts * packet.time_base)
+            if until is not None and t > until:
+                state[2] = packet  # for a later frame
+                return
+            state[2] = None
+            self.packet_sink(packet)
 
     def _open_capture(self, timeout: float = OPEN_TIMEOUT_S):
         """``(cap, first BGR image)``, ``(None, reason or None)`` when it cannot open; raises
@@ -239,14 +285,18 @@ class CameraSource(Source):
                     pts = round(index * period * 1000)
                 yield Frame(img, index, pts=pts, time_base=MS, captured=captured)
                 last, last_time = img, captured
+                self._send_audio(pts / 1000 + AUDIO_LEAD_S)
                 index += 1
                 if self.stopped or (self.max_frames is not None and index >= self.max_frames):
+                    self._send_audio(pts / 1000 + period)  # the sound of the last frame
                     return
                 if self.pace:
                     delay = t0 + index * period - time.monotonic()
                     if delay > 0 and self._stop.wait(delay):
                         return
                 img, captured = self._read()
+                if img is None and self.kind == "file" and not self.stopped:
+                    self._send_audio(None)  # end of the file: the rest of the sound
                 if img is None and self.reconnect and not self.stopped:
                     yield from self._reconnect(last, index)
                     if self._first is None:
@@ -345,6 +395,9 @@ class CameraSource(Source):
         if self.cap is not None:
             self.cap.release()
             self.cap = None
+        if self._audio is not None:
+            self._audio[0].close()
+            self._audio = None
 
 
 def _to_rgb(bgr: np.ndarray) -> np.ndarray:
