@@ -15,7 +15,6 @@ import os
 import sys
 import threading
 import time
-import types
 from fractions import Fraction
 from pathlib import Path
 
