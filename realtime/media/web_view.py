@@ -57,6 +57,7 @@ JPEG_QUALITY = 80
 STRENGTH_RANGE = (0.0, 2.0)
 LOOPBACK_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost")
 SEND_BUFFER = 64 * 1024  #: kernel send buffer of a viewer's connection (bytes): little room for stale frames
+ENCODER_NICE = 5  #: how much lower the JPEG encoder and the viewers' threads run than the pipeline
 TIOCOUTQ = 0x5411  #: Linux ioctl: bytes in a socket's send queue not yet acknowledged
 
 
@@ -96,6 +97,18 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def lower_priority(step: int = ENCODER_NICE) -> None:
+    """Make the calling thread yield the CPU to the pipeline's threads (Linux: a thread's own nice
+    value; elsewhere nothing): when cores are short, viewers get fewer frames, the pipeline none fewer."""
+    try:
+        import os
+
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + step)
+    except (AttributeError, OSError, ValueError):
+        pass
 
 
 def new_token() -> str:
@@ -280,6 +293,7 @@ class WebView(Sink):
         return buf.tobytes()
 
     def _encode_loop(self) -> None:
+        lower_priority()
         done_seq = 0
         while True:
             with self._cond:
@@ -447,6 +461,7 @@ class _Handler(BaseHTTPRequestHandler):
         web.watching(+1)
         last = web._latest.seq if web._latest is not None else 0
         first = True
+        lower_priority()
         sock = self.connection
         try:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
