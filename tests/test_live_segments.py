@@ -162,3 +162,22 @@ def test_cli_live_recording_keeps_a_files_audio_in_every_segment(tmp_path, weigh
         assert got["audio"], f
         audio += len(got["audio"])
     assert audio >= source_audio - 3, (audio, source_audio)
+
+
+def test_strftime_folders_are_created_and_removed_again_when_nothing_was_recorded(tmp_path):
+    t = time.mktime((2026, 12, 1, 18, 5, 9, 0, 0, -1))
+    pattern = str(tmp_path / "cams" / "%Y-%m-%d" / "door-%H%M%S.mp4")
+    rec = SegmentedRecorder(pattern, segment=1.0, clock=lambda: t)
+    rec.check_target()
+    assert (tmp_path / "cams" / "2026-12-01").is_dir()
+    rec.open(None)
+    rec.close(False)  # the run failed before the first frame
+    assert not (tmp_path / "cams").exists()
+    rec = SegmentedRecorder(pattern, segment=1.0, clock=lambda: t)
+    rec.check_target()
+    Pipeline(NumpySource(levels(30), rate=25), rec, None, mode="file").run()
+    assert [p.relative_to(tmp_path).as_posix() for p in rec.closed] == [
+        "cams/2026-12-01/door-180509.mp4", "cams/2026-12-01/door-180509-1.mp4"]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="not a folder"):
+        SegmentedRecorder(str(tmp_path / "file" / "sub" / "a.mp4")).check_target()

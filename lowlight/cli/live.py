@@ -39,7 +39,7 @@ def register(sub) -> None:
     out = p.add_argument_group("outputs")
     out.add_argument("--record", metavar="OUT",
                      help="also write the enhanced frames to this video file (H.264); may hold strftime fields, "
-                          "e.g. cam-%%Y%%m%%d-%%H%%M%%S.mp4")
+                          "e.g. cam-%%Y%%m%%d-%%H%%M%%S.mp4 or %%Y-%%m-%%d/cam-%%H%%M%%S.mp4 (folders are created)")
     out.add_argument("--segment", type=positive_float, metavar="SECONDS",
                      help="with --record: start a new file every SECONDS; each is complete and playable once "
                           "closed, so a crash loses at most the open one (without %% fields in OUT, files are "

@@ -7,9 +7,11 @@ a crash, a SIGKILL or a power cut loses at most the segment that was open; every
 a playable file with its own index and a key frame first.
 
 * ``PATTERN`` is a file name that may hold :func:`time.strftime` fields (``cam-%Y%m%d-%H%M%S.mp4``),
-  filled with the local wall-clock time at which the segment starts. With ``--segment`` and no
-  ``%`` field, segments are numbered: ``out.mp4`` -> ``out-0000.mp4``, ``out-0001.mp4``... Two
-  segments that would get the same name are told apart with ``-1``, ``-2``.
+  filled with the local wall-clock time at which the segment starts; fields may name folders too
+  (``%Y-%m-%d/cam-%H%M%S.mp4``: one folder a day), which are created as needed (and removed again
+  if the run fails before anything was recorded). With ``--segment`` and no ``%`` field, segments
+  are numbered: ``out.mp4`` -> ``out-0000.mp4``, ``out-0001.mp4``... Two segments that would get
+  the same name are told apart with ``-1``, ``-2``.
 * Boundaries are decided on the frames' own timestamps (capture time for cameras): a frame belongs
   to the segment open when it arrives unless its time is at or past the segment's end, in which
   case it is the first frame of the next one. Every frame is written to exactly one segment, in
@@ -84,6 +86,7 @@ class SegmentedRecorder(Sink):
         self._start_t: Optional[float] = None  # stream time (s) of the open segment's first frame
         self._offset_pts: dict = {}  # per time base: pts subtracted in the open segment
         self._held: list = []  # copied packets for a later segment
+        self._created: list[Path] = []  # folders this recorder made, outermost first
         self.info: Optional[StreamInfo] = None
 
     def _video_sink(self, path: Path) -> Sink:
@@ -98,10 +101,7 @@ class SegmentedRecorder(Sink):
         first = segment_name(self.pattern, 0, self.clock(), self.numbered)
         if not first.suffix:
             raise OutputError(f"{first}: give the recording a file extension (.mp4, .mkv, .mov) to pick the container")
-        parent = first.parent if str(first.parent) else Path(".")
-        if not parent.is_dir():
-            raise OutputError(f"{parent}: output folder does not exist (strftime fields may name folders "
-                              "only if they exist)")
+        self._ensure_folder(first)
         sink = self.make_sink(first)
         check = getattr(sink, "check_target", None)
         if check is not None:
@@ -120,8 +120,36 @@ class SegmentedRecorder(Sink):
                 n += 1
         return path
 
+    def _ensure_folder(self, path: Path) -> None:
+        """Create ``path``'s folder (and its parents) if missing; :class:`OutputError` if it cannot be."""
+        folder = path.parent if str(path.parent) else Path(".")
+        if folder.is_dir():
+            return
+        missing = []
+        probe = folder
+        while not probe.exists() and probe != probe.parent:
+            missing.append(probe)
+            probe = probe.parent
+        if not probe.is_dir():
+            raise OutputError(f"{probe}: is not a folder, so {folder} cannot be created for the recording")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{folder}: cannot create the recording's folder ({exc.strerror or exc})") from None
+        self._created.extend(reversed(missing))
+
+    def _remove_created_folders(self) -> None:
+        """After a failed run that recorded nothing: remove the (empty) folders this recorder made."""
+        for folder in reversed(self._created):
+            try:
+                folder.rmdir()
+            except OSError:
+                pass
+        self._created = []
+
     def _open_segment(self, frame: Frame) -> None:
         path = self._next_path()
+        self._ensure_folder(path)
         sink = self.make_sink(path)
         if self._index > 0:
             check = getattr(sink, "check_target", None)
@@ -180,7 +208,11 @@ class SegmentedRecorder(Sink):
 
     def close(self, ok: bool) -> None:
         self._held = []
-        self._close_segment(ok)
+        try:
+            self._close_segment(ok)
+        finally:
+            if not self.closed:
+                self._remove_created_folders()
 
     # --- reading ------------------------------------------------------------------------------
     def describe(self) -> str:
