@@ -202,3 +202,22 @@ def test_frames_written_to_a_v4l2loopback_device_read_back_through_opencv():
     assert got is not None, f"no frame read back from {device}"
     assert got.shape == picture.shape
     assert np.abs(got.astype(int) - picture.astype(int)).mean() < 6
+
+
+def test_virtual_camera_together_with_serve_and_record(monkeypatch, tmp_path, capsys):
+    """One run feeds the virtual camera, the browser view and a recording at once."""
+    from lowlight.cli import main
+    from realtime_clips import dark_frames, make_clip, read_video
+
+    fake = FakeCameraModule()
+    monkeypatch.setitem(sys.modules, "pyvirtualcam", fake)
+    clip = make_clip(tmp_path / "c.mp4", dark_frames(30, 64, 48), fps=30, audio=False)
+    weights = brightening_weights(tmp_path / "w.pt")
+    rec = tmp_path / "rec.mp4"
+    assert main(["live", "--source", str(clip), "--no-display", "--virtual-camera", "/dev/video7", "--serve",
+                 "127.0.0.1:0", "--record", str(rec), "--max-frames", "20", "--weights", str(weights)]) == 0
+    err = capsys.readouterr().err
+    shown = int(err.split(" frames in ")[0].rsplit(" ", 1)[-1])
+    assert len(fake.frames) == shown and fake.opened[0]["fmt"] == "I420" and fake.closed == 1
+    assert len(read_video(rec)["frames"]) == shown
+    assert "serving http://127.0.0.1:" in err and "sent" in err and "virtual camera /dev/video7 (I420)" in err
