@@ -1,16 +1,21 @@
 """Network cameras: `lowlight live` survives a stream that drops and comes back.
 
-The camera is ``ffmpeg ... -f mpjpeg -listen 1 http://127.0.0.1:PORT/feed.mjpg``: FFmpeg alone as
-an HTTP/MJPEG server on the loopback address, looping a clip in real time (ffmpeg cannot serve
-RTSP to a reader by itself, and no RTSP server is packaged here; the reconnect logic is the same
-for every URL, since OpenCV's FFmpeg backend reads them all). The test stops the server mid-run,
-checks that lowlight keeps running and says "reconnecting", restarts the server and checks that
-frames resume within 5 s and that the summary reports the gap. Skips where ffmpeg is missing.
+Two cameras on the loopback address, each stopped mid-run and restarted:
+
+* HTTP/MJPEG: ``ffmpeg ... -f mpjpeg -listen 1 http://127.0.0.1:PORT/feed.mjpg`` (FFmpeg alone, looping a
+  clip in real time; FFmpeg cannot serve RTSP to a reader by itself);
+* RTSP: GStreamer's RTSP server (``tests/rtsp_server.py``, run with Debian's python3 and python3-gi),
+  H.264 over RTP.
+
+The test checks that lowlight keeps running and says "reconnecting", that frames resume within 5 s of
+the camera's return, and that the summary reports the gap. Each camera skips, saying why, where its
+server program is missing (ffmpeg; python3-gi + gir1.2-gst-rtsp-server-1.0 + gstreamer1.0-plugins-ugly).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 import signal
@@ -88,9 +93,64 @@ class Camera:
         self.proc = None
 
 
+RTSP_SERVER = Path(__file__).resolve().parent / "rtsp_server.py"
+GST_PYTHON = "/usr/bin/python3"  # Debian's Python, where python3-gi lives (not the test venv)
+
+
+class RtspCamera:
+    """An RTSP camera on 127.0.0.1 (GStreamer's RTSP server, ``tests/rtsp_server.py``)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"rtsp://127.0.0.1:{self.port}/cam"
+        self.proc = None
+
+    @staticmethod
+    def available() -> str:
+        """``""`` when the RTSP server can run here, else why not."""
+        if not os.path.exists(GST_PYTHON):
+            return f"{GST_PYTHON} not found"
+        probe = subprocess.run([GST_PYTHON, "-c", "import gi; gi.require_version('GstRtspServer', '1.0'); "
+                                "from gi.repository import Gst, GstRtspServer; Gst.init(None); "
+                                "assert Gst.ElementFactory.find('x264enc')"], capture_output=True, text=True)
+        if probe.returncode != 0:
+            return ("the RTSP camera needs GStreamer's RTSP server for Debian's python3 (apt-get install python3-gi "
+                    "gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-ugly)")
+        return ""
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([GST_PYTHON, str(RTSP_SERVER), str(self.port)], stdout=subprocess.PIPE,
+                                     stderr=subprocess.DEVNULL, text=True)
+        line = self.proc.stdout.readline()
+        assert line.strip() == "ready", line
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+            self.proc.stdout.close()
+        self.proc = None
+
+
 @pytest.fixture
 def camera(ffmpeg, loop_clip):
+    """The HTTP/MJPEG camera."""
     cam = Camera(ffmpeg, loop_clip)
+    cam.start()
+    yield cam
+    cam.stop()
+
+
+@pytest.fixture(params=["http-mjpeg", "rtsp"])
+def any_camera(request, ffmpeg, loop_clip):
+    """Each kind of network camera there is a server for here."""
+    if request.param == "rtsp":
+        why = RtspCamera.available()
+        if why:
+            pytest.skip(why)
+        cam = RtspCamera()
+    else:
+        cam = Camera(ffmpeg, loop_clip)
     cam.start()
     yield cam
     cam.stop()
@@ -117,7 +177,8 @@ def wait_for(predicate, timeout: float, step: float = 0.1):
     return None
 
 
-def test_stream_drops_and_returns_lowlight_reconnects_and_reports_the_gap(camera, weights):
+def test_stream_drops_and_returns_lowlight_reconnects_and_reports_the_gap(any_camera, weights):
+    camera = any_camera
     cmd = [sys.executable, "-m", "lowlight", "live", "--source", camera.url, "--no-display", "--serve", "127.0.0.1:0",
            "--weights", str(weights)]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
