@@ -1,7 +1,8 @@
 """Network camera reconnect time: how fast ``lowlight live`` notices a dropped stream and resumes.
 
 The camera is FFmpeg serving HTTP/MJPEG on 127.0.0.1 (``-f mpjpeg -listen 1``), looping a
-640x480 clip at 30 fps. The stream is read by ``CameraSource`` (reconnect on, the default for URLs)
+640x480 clip at 30 fps, or (``--camera rtsp``) GStreamer's RTSP server (``tests/rtsp_server.py``,
+160x120 H.264 over RTP; needs Debian's python3-gi and gir1.2-gst-rtsp-server-1.0). The stream is read by ``CameraSource`` (reconnect on, the default for URLs)
 through the live pipeline without enhancement (the pipeline stages are the same; the enhancer
 does not take part in reconnecting). Each cycle kills the server, waits ``--down`` seconds,
 restarts it and measures:
@@ -12,7 +13,7 @@ restarts it and measures:
 
 Usage::
 
-    python benchmarks/bench_live_reconnect.py [--cycles 3] [--down 2]
+    python benchmarks/bench_live_reconnect.py [--cycles 3] [--down 2] [--camera mjpeg|rtsp]
 """
 
 from __future__ import annotations
@@ -45,6 +46,18 @@ def serve(ffmpeg: str, clip: Path, url: str) -> subprocess.Popen:
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+RTSP_SERVER = Path(__file__).resolve().parents[1] / "tests" / "rtsp_server.py"
+
+
+def serve_rtsp(port: int) -> tuple[subprocess.Popen, float]:
+    """Start the RTSP camera; ``(process, time it listens)``."""
+    proc = subprocess.Popen(["/usr/bin/python3", str(RTSP_SERVER), str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, text=True)
+    if proc.stdout.readline().strip() != "ready":
+        raise RuntimeError("the RTSP server did not start (python3-gi, gir1.2-gst-rtsp-server-1.0?)")
+    return proc, time.monotonic()
+
+
 def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 10) -> float:
     """Seconds until ``port`` accepts, polled without connecting (a connection would be the one client)."""
     t0 = time.monotonic()
@@ -64,6 +77,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--cycles", type=int, default=3)
     ap.add_argument("--down", type=float, default=2.0, help="seconds the camera stays off per cycle")
+    ap.add_argument("--camera", choices=("mjpeg", "rtsp"), default="mjpeg")
     args = ap.parse_args()
     ffmpeg = shutil.which("ffmpeg")
     if not ffmpeg:
@@ -74,13 +88,22 @@ def main() -> None:
     from lowlight.realtime.sinks import CallbackSink
 
     print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs; back-off {BACKOFF_S} s; "
-          f"outage {args.down:g} s per cycle")
+          f"outage {args.down:g} s per cycle; camera: {args.camera}")
     with tempfile.TemporaryDirectory() as tmp:
         clip = make_clip(Path(tmp) / "cam.mp4", 640, 480, 90, fps=30, audio=False)
         port = free_port()
-        url = f"http://127.0.0.1:{port}/feed.mjpg"
-        server = serve(ffmpeg, clip, url)
-        wait_listening(port, server)
+        if args.camera == "rtsp":
+            url = f"rtsp://127.0.0.1:{port}/cam"
+
+            def start():
+                return serve_rtsp(port)
+        else:
+            url = f"http://127.0.0.1:{port}/feed.mjpg"
+
+            def start():
+                proc = serve(ffmpeg, clip, url)
+                return proc, wait_listening(port, proc)
+        server, _ = start()
         events: list = []  # (time, real?) of every frame at the sink
         lock = threading.Lock()
 
@@ -102,8 +125,7 @@ def main() -> None:
             server.wait()
             t_kill = time.monotonic()
             time.sleep(args.down)
-            server = serve(ffmpeg, clip, url)
-            t_back = wait_listening(port, server)
+            server, t_back = start()
             deadline = time.monotonic() + 15
             resumed = None
             while time.monotonic() < deadline and resumed is None:
