@@ -63,7 +63,8 @@ setup(
     package_dir=PACKAGE_DIRS,
     ext_modules=[FUSED_CPU],
     cmdclass={"build_ext": BuildExt},
-    package_data={"lowlight": ["weights/*.pt", "weights/MODEL_CARD.md", "samples/*.png", "samples/*.mp4"]},
+    package_data={"lowlight": ["weights/*.pt", "weights/MODEL_CARD.md", "samples/*.png", "samples/*.mp4"],
+                  "lowlight.realtime.media": ["web/*.html"]},  # the page of lowlight live --serve
     include_package_data=False,
     install_requires=[
         "torch>=2.1",
@@ -77,11 +78,16 @@ setup(
         "onnx>=1.14",
     ],
     extras_require={
-        "test": ["pytest>=7", "build", "scikit-image>=0.21", "matplotlib>=3.5", "ray>=2.9"],
+        "test": ["pytest>=7", "build", "scikit-image>=0.21", "matplotlib>=3.5", "ray>=2.9",
+                 # lowlight live: the virtual-camera tests (pyvirtualcam) and the browser test (selenium
+                 # drives Debian's chromium + chromium-driver, which .ci/run installs)
+                 "pyvirtualcam>=0.11", "selenium>=4.10"],
         "train": ["scikit-image>=0.21"],
         "tensorrt": ["torch-tensorrt>=2.1"],
         "bench": ["matplotlib>=3.5"],
         "ray": ["ray>=2.9"],
+        # lowlight live --virtual-camera (v4l2loopback on Linux, OBS virtual camera on Windows/macOS)
+        "camera": ["pyvirtualcam>=0.11"],
     },
     entry_points={"console_scripts": ["lowlight = lowlight.cli:main"]},
 )

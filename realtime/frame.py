@@ -31,6 +31,9 @@ class Frame:
         rotation: display rotation in degrees (from the container's display matrix), 0 if none.
         original: the unprocessed ``H x W x 3`` uint8 RGB picture, set by the processor
             (used by side-by-side display views); ``None`` before processing.
+        gap: set on the stand-in frames a live source yields while its stream is down (a note such
+            as ``"reconnecting (attempt 2)"``): they keep windows, viewers and virtual cameras alive,
+            are not processed, recorded or counted, and sinks show the note instead of a picture.
     """
 
     image: np.ndarray
@@ -41,6 +44,7 @@ class Frame:
     duration: Optional[int] = None
     rotation: int = 0
     original: Optional[np.ndarray] = None
+    gap: Optional[str] = None
 
     @property
     def time(self) -> Optional[float]:

@@ -165,7 +165,8 @@ class Pipeline:
                     break
                 if timed:
                     self.stats.add_time("decode", time.perf_counter() - t0)
-                self.stats.count_in()
+                if frame.gap is None:  # a stand-in for a dropped stream is not a captured frame
+                    self.stats.count_in()
                 out.put(frame)
         finally:
             close = getattr(frames, "close", None)
@@ -186,7 +187,7 @@ class Pipeline:
             if frame is END:
                 break
             frame.original = frame.image
-            if proc is not None:
+            if proc is not None and frame.gap is None:
                 frame.image = proc.process(frame.image)
             out.put(frame)
         out.close()
@@ -218,10 +219,12 @@ class Pipeline:
                 try:
                     self.sink.write(frame)
                 except StopPipeline:  # the frame was consumed (e.g. shown), then the user quit
-                    self.stats.count_out(frame.captured)
+                    if frame.gap is None:
+                        self.stats.count_out(frame.captured)
                     raise
-                self.stats.add_time("encode", time.perf_counter() - t0)
-                self.stats.count_out(frame.captured)
+                if frame.gap is None:
+                    self.stats.add_time("encode", time.perf_counter() - t0)
+                    self.stats.count_out(frame.captured)
                 if self.on_frame is not None:
                     self.on_frame(frame)
         finally:
