@@ -80,6 +80,7 @@ def processes_with(token: str) -> list[int]:
 def check(res: subprocess.CompletedProcess, out_dir: Path, token: str) -> None:
     assert res.returncode in (0, 1), (res.returncode, res.stderr[-800:])
     assert "Traceback" not in res.stderr, res.stderr[-1500:]
+    assert not [line for line in res.stderr.splitlines() if line.startswith("[")], res.stderr  # raw FFmpeg log
     errors = [line for line in res.stderr.splitlines() if "error:" in line]
     assert len(errors) <= 1, res.stderr
     if res.returncode == 1:
