@@ -85,7 +85,7 @@ typedef struct {
 } dn_params;
 
 /* One output row.  rows[dy] (dy = 0..2R) point at slot planes of the ring: plane c of a slot at
- * rows[dy] + c * pw, pixel x at index x + R.  alpha: (3k) planes of W floats for this row. */
+ * rows[dy] + c * pw (c = 3: the channel mean), pixel x at index x + R.  alpha: (3k) planes of W floats for this row. */
 LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *restrict alpha, ptrdiff_t W,
                            const uint16_t *restrict s0, const uint16_t *restrict s1, const uint16_t *restrict s2,
                            uint16_t *restrict o0, uint16_t *restrict o1, uint16_t *restrict o2,
@@ -98,12 +98,13 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
     const float *restrict c0 = rows[R];
     const float *restrict c1 = rows[R] + pw;
     const float *restrict c2 = rows[R] + 2 * pw;
+    const float *restrict cl = rows[R] + 3 * pw;
     uint8_t *restrict ob1 = ob + W;
     uint8_t *restrict ob2 = ob + 2 * W;
     for (ptrdiff_t x = 0; x < W; x++) {
         const ptrdiff_t cx = x + R;
         const float fR = c0[cx], fG = c1[cx], fB = c2[cx];
-        const float L0 = (fR + fG + fB) * third;
+        const float L0 = cl[cx];
         float var = n0 + n1 * L0;
         var = var < 0.0f ? 0.0f : var;
         const float inv_h2 = 1.0f / (hr2 * var * (2.0f / 3.0f) + 0.5f);
@@ -113,54 +114,49 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
             const float *restrict p0 = rows[dy];
             const float *restrict p1 = rows[dy] + pw;
             const float *restrict p2 = rows[dy] + 2 * pw;
+            const float *restrict p3 = rows[dy] + 3 * pw;
 #pragma GCC unroll 5
             for (int dx = -R; dx <= R; dx++) {
-                const float vR = p0[cx + dx], vG = p1[cx + dx], vB = p2[cx + dx];
-                const float d = (vR + vG + vB) * third - L0;
+                const float d = p3[cx + dx] - L0;
                 float wt = 1.0f - d * d * inv_h2;
                 wt = wt > 0.0f ? wt : 0.0f;
                 wt *= wt;
                 sw += wt;
                 sw2 += wt * wt;
-                aR += wt * vR;
-                aG += wt * vG;
-                aB += wt * vB;
+                aR += wt * p0[cx + dx];
+                aG += wt * p1[cx + dx];
+                aB += wt * p2[cx + dx];
             }
         }
         const float isw = 1.0f / sw;
         const float spR = aR * isw, spG = aG * isw, spB = aB * isw;
         const float rho = sqrtf(sw2) * isw;
-        /* local gain: slope of the curve at sp */
-        float xr = spR * inv255, xg = spG * inv255, xb = spB * inv255;
-        float gr = 1.0f, gg = 1.0f, gb = 1.0f;
+        /* local gain: slope of the curve of the channel-mean alpha at the channel mean of sp */
+        float xm = (spR + spG + spB) * third * inv255;
+        float g = 1.0f;
 #pragma GCC unroll 8
         for (int t = 0; t < iters; t++) {
             const float *restrict at = per_iter ? alpha + (ptrdiff_t)(3 * t) * W : alpha;
-            const float ar = at[x], ag = at[W + x], ab = at[2 * W + x];
-            gr *= 1.0f + ar * (1.0f - 2.0f * xr);
-            gg *= 1.0f + ag * (1.0f - 2.0f * xg);
-            gb *= 1.0f + ab * (1.0f - 2.0f * xb);
-            xr = xr + ar * (xr - xr * xr);
-            xg = xg + ag * (xg - xg * xg);
-            xb = xb + ab * (xb - xb * xb);
+            const float am = (at[x] + at[W + x] + at[2 * W + x]) * third;
+            g *= 1.0f + am * (1.0f - 2.0f * xm);
+            xm = xm + am * (xm - xm * xm);
         }
-        const float g = (gr + gg + gb) * third;
         const float sigma = sqrtf(var);
         const float T = sigma > tau ? sigma : tau;
         float gs = g * sigma;
         gs = gs > 1e-6f ? gs : 1e-6f;
-        const float ratio = T / gs;
         float om = 1.0f - rho;
         om = om > 1e-3f ? om : 1e-3f;
-        const float wsp = amount * clampf((1.0f - ratio) / om, 0.0f, 1.0f);
+        /* (1 - T/gs) / om */
+        const float wsp = amount * clampf((gs - T) / (gs * om), 0.0f, 1.0f);
         float yR, yG, yB;
         if (hs) {
             const float sR = (float)s0[x] * (1.0f / 256.0f);
             const float sG = (float)s1[x] * (1.0f / 256.0f);
             const float sB = (float)s2[x] * (1.0f / 256.0f);
-            float q = ratio < 1.0f ? ratio : 1.0f;
-            q = q * q;
-            float kq = 2.0f * q / (1.0f + q);
+            /* q = min(T/gs, 1)^2; 2q / (1 + q) */
+            const float Tm = T < gs ? T : gs;
+            float kq = 2.0f * Tm * Tm / (gs * gs + Tm * Tm);
             kq = kq > kmin ? kq : kmin;
             const float kst = 1.0f - amount * (1.0f - kq);
             const float D = (fabsf(spR - sR) + fabsf(spG - sG) + fabsf(spB - sB)) * third;
@@ -182,9 +178,9 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
             o1[x] = to_u16(yG);
             o2[x] = to_u16(yB);
         }
-        xr = yR * inv255;
-        xg = yG * inv255;
-        xb = yB * inv255;
+        float xr = yR * inv255;
+        float xg = yG * inv255;
+        float xb = yB * inv255;
 #pragma GCC unroll 8
         for (int t = 0; t < iters; t++) {
             const float *restrict at = per_iter ? alpha + (ptrdiff_t)(3 * t) * W : alpha;
@@ -295,6 +291,18 @@ static void map_row(const float *p, float *d, int w, int W, const int32_t *j0, c
     }
 }
 
+/* the channel mean of a de-interleaved row (the luma the spatial weights compare) */
+static void mean_plane_base(const float *restrict a, const float *restrict b, const float *restrict c,
+                            float *restrict d, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) d[i] = (a[i] + b[i] + c[i]) * (1.0f / 3.0f);
+}
+#ifdef LL_DISPATCH
+LL_AVX2 static void mean_plane_avx2(const float *restrict a, const float *restrict b, const float *restrict c,
+                                    float *restrict d, ptrdiff_t n) {
+    for (ptrdiff_t i = 0; i < n; i++) d[i] = (a[i] + b[i] + c[i]) * (1.0f / 3.0f);
+}
+#endif
+
 /* d = a + f * (b - a), the curve kernel's vertical interpolation of map rows */
 static void lerp_rows_base(const float *restrict a, const float *restrict b, float *restrict d, float f, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) d[i] = a[i] + f * (b[i] - a[i]);
@@ -352,10 +360,12 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
     int failed = 0;
     row_fn row = row_base;
     void (*lerp_rows)(const float *, const float *, float *, float, ptrdiff_t) = lerp_rows_base;
+    void (*mean_plane)(const float *, const float *, const float *, float *, ptrdiff_t) = mean_plane_base;
 #ifdef LL_DISPATCH
     if (use_avx2()) {
         row = row_avx2;
         lerp_rows = lerp_rows_avx2;
+        mean_plane = mean_plane_avx2;
     }
 #endif
     const int src_contig = src_sx == 3 && src_sc == 1;
@@ -367,7 +377,7 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
         unsigned int csr = _mm_getcsr();
         _mm_setcsr(csr | 0x8040); /* FTZ | DAZ */
 #endif
-        float *ring = (float *)malloc(sizeof(float) * (size_t)(NS * 3 * pw));
+        float *ring = (float *)malloc(sizeof(float) * (size_t)(NS * 4 * pw));
         float *alpha = (float *)malloc(sizeof(float) * (size_t)(3 * k) * (size_t)W);
         float *mcache = (float *)malloc(sizeof(float) * (size_t)(6 * k) * (size_t)W);
         uint8_t *ob = (uint8_t *)malloc((size_t)W * 3);
@@ -385,7 +395,7 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
                 int rr = y + dy - R;
                 rr = rr < 0 ? 0 : (rr > H - 1 ? H - 1 : rr);
                 const int slot = rr % NS;
-                float *base = ring + (ptrdiff_t)slot * 3 * pw;
+                float *base = ring + (ptrdiff_t)slot * 4 * pw;
                 if (tag[slot] != rr) {
                     const uint8_t *srow = src + (ptrdiff_t)rr * src_sy;
                     if (src_contig) {
@@ -401,6 +411,10 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
                         const uint8_t *sp = srow + (ptrdiff_t)c * src_sc;
                         if (!src_contig)
                             for (int x = 0; x < W; x++) pl[x] = (float)sp[(ptrdiff_t)x * src_sx];
+                    }
+                    mean_plane(base + R, base + pw + R, base + 2 * pw + R, base + 3 * pw + R, W);
+                    for (int c = 0; c < 4; c++) {
+                        float *pl = base + c * pw + R;
                         for (int e = 1; e <= R; e++) {
                             pl[-e] = pl[0];
                             pl[W - 1 + e] = pl[W - 1];

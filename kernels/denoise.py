@@ -138,15 +138,7 @@ def noise_bins(frame: np.ndarray, samples: int = _SAMPLES):
     return level[keep], var[keep], count[keep]
 
 
-def fit_noise(level: np.ndarray, var: np.ndarray, count: np.ndarray) -> NoiseModel:
-    """Weighted least-squares fit of ``var = n0 + n1 * level`` with ``n0, n1 >= 0``.
-
-    Bins at the clipping ends (level < 2 or > 250: the noise is cut off there) are left out.
-    """
-    keep = (level >= 2.0) & (level <= 250.0)
-    L, v, w = level[keep], var[keep], np.sqrt(count[keep].astype(np.float64))
-    if L.size == 0:
-        return NoiseModel()
+def _fit_once(L: np.ndarray, v: np.ndarray, w: np.ndarray) -> NoiseModel:
     if L.size == 1 or np.ptp(L) < 1.0:
         return NoiseModel(float(np.average(v, weights=w)), 0.0)
     A = np.stack([np.ones_like(L), L], 1) * w[:, None]
@@ -156,6 +148,27 @@ def fit_noise(level: np.ndarray, var: np.ndarray, count: np.ndarray) -> NoiseMod
     if n0 < 0.0:
         return NoiseModel(0.0, float(np.sum(w * w * v * L) / np.sum(w * w * L * L)))
     return NoiseModel(float(n0), float(n1))
+
+
+def fit_noise(level: np.ndarray, var: np.ndarray, count: np.ndarray) -> NoiseModel:
+    """Weighted least-squares fit of ``var = n0 + n1 * level`` with ``n0, n1 >= 0``, robust to bins
+    that hold mostly edges (a bin whose variance is over 2x the fit is dropped, then refitted).
+
+    Bins at the clipping ends (level < 2 or > 250: the noise is cut off there) are left out.
+    """
+    keep = (level >= 2.0) & (level <= 250.0)
+    L, v, w = level[keep], var[keep], np.sqrt(count[keep].astype(np.float64))
+    if L.size == 0:
+        return NoiseModel()
+    model = _fit_once(L, v, w)
+    for _ in range(3):
+        pred = model.n0 + model.n1 * L
+        inlier = v <= 2.0 * pred + 0.25
+        if inlier.all() or inlier.sum() < max(1, L.size // 3):
+            break
+        L, v, w = L[inlier], v[inlier], w[inlier]
+        model = _fit_once(L, v, w)
+    return model
 
 
 def estimate_noise(frame: np.ndarray, samples: int = _SAMPLES) -> NoiseModel:

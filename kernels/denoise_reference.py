@@ -22,12 +22,14 @@ Per pixel (all three channels share the weights, so chroma noise is reduced exac
    with ``h2 = hr^2 * var * 2/3 + 0.5``: taps across an edge stronger than ~``hr`` noise sigmas get
    no weight. ``sp = sum w_j v_j / sum w_j``; ``rho = sqrt(sum w_j^2) / sum w_j`` is the factor by
    which the estimate's noise is smaller than a single pixel's (1 = no averaging happened).
-2. Local gain of the curve: the slope ``g`` of the ``iterations``-step curve at ``sp``
-   (``g <- g * (1 + a * (1 - 2x))`` beside ``x <- x + a * (x - x*x)``), the mean over the channels.
+2. Local gain of the curve: the slope ``g`` of the ``iterations``-step curve at the channel mean
+   of ``sp``, with the channel mean of the maps (``g <- g * (1 + a * (1 - 2x))`` beside
+   ``x <- x + a * (x - x*x)``; one curve instead of three: the channels' curves differ little).
    The output noise without denoising is ``g * sigma``; the target is ``T = max(tau, sigma)``:
    denoise only what the curve amplified (``g <= 1``, e.g. bright untouched regions or strength 0,
    gives ``ratio = T / (g*sigma) >= 1``: nothing is done and the output equals the plain curve).
-3. Spatial weight ``wsp = amount * clamp((1 - ratio) / max(1 - rho, 1e-3), 0, 1)``.
+3. Spatial weight ``wsp = amount * clamp((1 - ratio) / max(1 - rho, 1e-3), 0, 1)`` (the kernels
+   compute ``(1 - T/gs) / om`` as ``(gs - T) / (gs * om)``, with ``gs = max(g * sigma, 1e-6)``).
 4. With a state ``s`` (levels): motion ``m = clamp((D / sm - t0) / (t1 - t0), 0, 1)`` from
    ``D = mean_c |sp_c - s_c|`` and ``sm = sqrt(var + 0.5)``; the static blend weight of the new frame
    ``kst = 1 - amount * (1 - max(kmin, 2q / (1 + q)))`` with ``q = min(ratio, 1)^2`` (a recursive
@@ -91,11 +93,12 @@ def curve_maps_full(maps: torch.Tensor, size: tuple, strength: float, dtype: tor
 
 
 def curve_with_slope(x: torch.Tensor, a: torch.Tensor, iterations: int):
-    """The curve and its slope d(out)/d(in) at ``x`` (``3 x H x W`` in [0, 1]) with maps ``a``
-    (``3 x H x W`` or ``3k x H x W``)."""
+    """The curve and its slope d(out)/d(in) at ``x`` (``c x H x W`` in [0, 1]) with maps ``a``
+    (``c x H x W``, one for all steps, or ``c*k x H x W``, one per step)."""
     g = torch.ones_like(x)
+    c = x.shape[0]
     for i in range(iterations):
-        ai = a if a.shape[0] == 3 else a[3 * i:3 * i + 3]
+        ai = a if a.shape[0] == c else a[c * i:c * i + c]
         g = g * (1.0 + ai * (1.0 - 2.0 * x))
         x = x + ai * (x - x * x)
     return x, g
@@ -154,11 +157,13 @@ def denoise_enhance_reference(
     L = f.mean(0)
     var = (n0 + n1 * L).clamp(min=0.0)
     sp, rho = spatial_reference(f, var, params.radius_for(state is not None), params.hr)
-    _, g3 = curve_with_slope(sp / 255.0, a, iterations)
-    g = g3.mean(0)
+    a_mean = a.reshape(-1, 3, H, W).mean(1)  # per iteration (one map for all: 1 x H x W)
+    _, g = curve_with_slope(sp.mean(0, keepdim=True) / 255.0, a_mean, iterations)
+    g = g[0]
     sigma = torch.sqrt(var)
     T = sigma.clamp(min=params.tau)
-    ratio = T / (g * sigma).clamp(min=1e-6)
+    gs = (g * sigma).clamp(min=1e-6)
+    ratio = T / gs
     wsp = amount * ((1.0 - ratio) / (1.0 - rho).clamp(min=1e-3)).clamp(0.0, 1.0)
     if state is None:
         y = f + wsp * (sp - f)
