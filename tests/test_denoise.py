@@ -334,3 +334,50 @@ def test_triton_matches_float64_reference(size, kind, temporal):
     assert_close(out, ref, new_state, ref_state)
     strided = torch.from_numpy(np.ascontiguousarray(frame.transpose(1, 0, 2))).cuda().transpose(0, 1)
     assert_close(denoise_enhance_frame(strided, torch.from_numpy(maps).cuda(), NOISE, state=s)[0], ref)
+
+
+_INTERPRETER_SCRIPT = r"""
+import sys
+import numpy as np, torch
+sys.path.insert(0, sys.argv[1])
+from test_denoise import noisy_case, previous_state, reference64, NOISE, MAP_KINDS
+from lowlight.kernels.denoise import params_vector, DEFAULT_PARAMS
+from lowlight.kernels import denoise_triton
+worst, exact, sworst = 0, 1.0, 0
+for size in [(1, 1), (7, 1), (1, 5), (33, 47)]:
+    for kind in MAP_KINDS:
+        for temporal in (False, True):
+            frame, maps = noisy_case(*size, kind, seed=3)
+            state = previous_state(frame, maps, 1) if temporal else None
+            ref, ref_state = reference64(frame, maps, state=state)
+            f = torch.from_numpy(frame)
+            if kind == "pp" and temporal:  # a strided view
+                f = torch.from_numpy(np.ascontiguousarray(frame.transpose(1, 0, 2))).transpose(0, 1)
+            s = None if state is None else torch.from_numpy(state)
+            out, ns = denoise_triton.denoise_enhance_triton(
+                f, torch.from_numpy(maps), params_vector(NOISE, 1.0, DEFAULT_PARAMS),
+                DEFAULT_PARAMS.radius_for(s is not None), 8, 1.0, s)
+            d = np.abs(out.numpy().astype(int) - ref)
+            sd = np.abs(ns.numpy().astype(int) - ref_state.astype(int))
+            worst, exact = max(worst, int(d.max())), min(exact, float((d == 0).mean()))
+            sworst = max(sworst, int(sd.max()))
+print(worst, exact, sworst)
+"""
+
+
+def test_triton_kernel_in_the_interpreter():
+    """Where triton is installed, run the CUDA kernel's code in Triton's CPU interpreter (not hardware)."""
+    import importlib.util
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    if importlib.util.find_spec("triton") is None:
+        pytest.skip("triton not installed")
+    env = dict(os.environ, TRITON_INTERPRET="1")
+    res = subprocess.run([sys.executable, "-c", _INTERPRETER_SCRIPT, str(Path(__file__).parent)], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert res.returncode == 0, res.stderr[-2000:]
+    worst, exact, sworst = res.stdout.split()
+    assert int(worst) <= 1 and float(exact) >= 0.995 and int(sworst) <= 1
