@@ -303,6 +303,38 @@ LL_AVX2 static void mean_plane_avx2(const float *restrict a, const float *restri
 }
 #endif
 
+/* contiguous RGB row <-> three float / uint8 planes */
+#define LL_DEINTERLEAVE_BODY                                                                           \
+    for (ptrdiff_t x = 0; x < n; x++) {                                                                \
+        q0[x] = (float)s[3 * x];                                                                       \
+        q1[x] = (float)s[3 * x + 1];                                                                   \
+        q2[x] = (float)s[3 * x + 2];                                                                   \
+    }
+#define LL_INTERLEAVE_BODY                                                                             \
+    for (ptrdiff_t x = 0; x < n; x++) {                                                                \
+        d[3 * x] = b0[x];                                                                              \
+        d[3 * x + 1] = b1[x];                                                                          \
+        d[3 * x + 2] = b2[x];                                                                          \
+    }
+static void deinterleave_base(const uint8_t *restrict s, float *restrict q0, float *restrict q1, float *restrict q2,
+                              ptrdiff_t n) {
+    LL_DEINTERLEAVE_BODY
+}
+static void interleave_base(const uint8_t *restrict b0, const uint8_t *restrict b1, const uint8_t *restrict b2,
+                            uint8_t *restrict d, ptrdiff_t n) {
+    LL_INTERLEAVE_BODY
+}
+#ifdef LL_DISPATCH
+LL_AVX2 static void deinterleave_avx2(const uint8_t *restrict s, float *restrict q0, float *restrict q1,
+                                      float *restrict q2, ptrdiff_t n) {
+    LL_DEINTERLEAVE_BODY
+}
+LL_AVX2 static void interleave_avx2(const uint8_t *restrict b0, const uint8_t *restrict b1,
+                                    const uint8_t *restrict b2, uint8_t *restrict d, ptrdiff_t n) {
+    LL_INTERLEAVE_BODY
+}
+#endif
+
 /* d = a + f * (b - a), the curve kernel's vertical interpolation of map rows */
 static void lerp_rows_base(const float *restrict a, const float *restrict b, float *restrict d, float f, ptrdiff_t n) {
     for (ptrdiff_t i = 0; i < n; i++) d[i] = a[i] + f * (b[i] - a[i]);
@@ -361,8 +393,12 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
     row_fn row = row_base;
     void (*lerp_rows)(const float *, const float *, float *, float, ptrdiff_t) = lerp_rows_base;
     void (*mean_plane)(const float *, const float *, const float *, float *, ptrdiff_t) = mean_plane_base;
+    void (*deinterleave)(const uint8_t *, float *, float *, float *, ptrdiff_t) = deinterleave_base;
+    void (*interleave)(const uint8_t *, const uint8_t *, const uint8_t *, uint8_t *, ptrdiff_t) = interleave_base;
 #ifdef LL_DISPATCH
     if (use_avx2()) {
+        deinterleave = deinterleave_avx2;
+        interleave = interleave_avx2;
         row = row_avx2;
         lerp_rows = lerp_rows_avx2;
         mean_plane = mean_plane_avx2;
@@ -398,14 +434,7 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
                 float *base = ring + (ptrdiff_t)slot * 4 * pw;
                 if (tag[slot] != rr) {
                     const uint8_t *srow = src + (ptrdiff_t)rr * src_sy;
-                    if (src_contig) {
-                        float *restrict q0 = base + R, *restrict q1 = base + pw + R, *restrict q2 = base + 2 * pw + R;
-                        for (int x = 0; x < W; x++) {
-                            q0[x] = (float)srow[3 * x];
-                            q1[x] = (float)srow[3 * x + 1];
-                            q2[x] = (float)srow[3 * x + 2];
-                        }
-                    }
+                    if (src_contig) deinterleave(srow, base + R, base + pw + R, base + 2 * pw + R, W);
                     for (int c = 0; c < 3; c++) {
                         float *pl = base + c * pw + R;
                         const uint8_t *sp = srow + (ptrdiff_t)c * src_sc;
@@ -459,14 +488,8 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
             row(rows, pw, alpha, W, s0, s1, s2, o0, o1, o2, ob, &pp, R, state_in != NULL, per_iter, iters,
                 state_out != NULL);
             uint8_t *drow = dst + (ptrdiff_t)y * dst_sy;
-            if (dst_contig) {
-                const uint8_t *restrict b0 = ob, *restrict b1 = ob + W, *restrict b2 = ob + 2 * W;
-                for (int x = 0; x < W; x++) {
-                    drow[3 * x] = b0[x];
-                    drow[3 * x + 1] = b1[x];
-                    drow[3 * x + 2] = b2[x];
-                }
-            } else
+            if (dst_contig) interleave(ob, ob + W, ob + 2 * W, drow, W);
+            else
             for (int x = 0; x < W; x++)
                 for (int c = 0; c < 3; c++) drow[(ptrdiff_t)x * dst_sx + (ptrdiff_t)c * dst_sc] = ob[c * W + x];
         }
