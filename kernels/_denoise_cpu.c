@@ -56,11 +56,11 @@
 #define LL_INLINE static inline
 #endif
 
-#define LL_DENOISE_ABI_VERSION 1
+#define LL_DENOISE_ABI_VERSION 2
 #define LL_MAX_RADIUS 2
 
 /* Order of the `params` array. */
-enum { P_N0, P_N1, P_AMOUNT, P_TAU, P_KMIN, P_HR, P_T0, P_T1, P_COUNT };
+enum { P_N0, P_N1, P_AMOUNT, P_TAU, P_KMIN, P_HR, P_T0, P_T1, P_TARGET, P_COUNT };
 
 LL_EXPORT int lowlight_denoise_abi_version(void) { return LL_DENOISE_ABI_VERSION; }
 
@@ -81,7 +81,7 @@ LL_INLINE uint16_t to_u16(float y) {
 LL_INLINE float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 typedef struct {
-    float n0, n1, amount, tau, kmin, hr2, t0, inv_t;
+    float n0, n1, amount, tau, kmin, hr2, t0, inv_t, target;
 } dn_params;
 
 /* One output row.  rows[dy] (dy = 0..2R) point at slot planes of the ring: plane c of a slot at
@@ -94,7 +94,7 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
     const float inv255 = 1.0f / 255.0f;
     const float third = 1.0f / 3.0f;
     const float n0 = pp->n0, n1 = pp->n1, amount = pp->amount, tau = pp->tau, kmin = pp->kmin;
-    const float hr2 = pp->hr2, t0 = pp->t0, inv_t = pp->inv_t;
+    const float hr2 = pp->hr2, t0 = pp->t0, inv_t = pp->inv_t, target = pp->target;
     const float *restrict c0 = rows[R];
     const float *restrict c1 = rows[R] + pw;
     const float *restrict c2 = rows[R] + 2 * pw;
@@ -142,7 +142,10 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
             xm = xm + am * (xm - xm * xm);
         }
         const float sigma = sqrtf(var);
-        const float T = sigma > tau ? sigma : tau;
+        float cg = 1.0f / (g > 1e-6f ? g : 1e-6f);
+        cg = cg > target ? cg : target;
+        float T = sigma * cg;
+        T = T > tau ? T : tau;
         float gs = g * sigma;
         gs = gs > 1e-6f ? gs : 1e-6f;
         float om = 1.0f - rho;
@@ -375,6 +378,7 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
     pp.hr2 = params[P_HR] * params[P_HR];
     pp.t0 = params[P_T0];
     pp.inv_t = 1.0f / (params[P_T1] - params[P_T0]);
+    pp.target = params[P_TARGET];
     int32_t *j0 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
     int32_t *j1 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
     float *fx = (float *)malloc(sizeof(float) * (size_t)W);

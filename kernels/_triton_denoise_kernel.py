@@ -41,7 +41,7 @@ def denoise_kernel(
     src_sy, src_sx, src_sc,
     dst_sy, dst_sx, dst_sc,
     den_y, den_x,
-    strength, n0, n1, amount, tau, kmin, hr2, t0, inv_t,
+    strength, n0, n1, amount, tau, kmin, hr2, t0, inv_t, target,
     ITERS: tl.constexpr,
     PER_ITER: tl.constexpr,
     SCALED: tl.constexpr,
@@ -124,7 +124,7 @@ def denoise_kernel(
             xm = xm + am * (xm - xm * xm)
 
     sigma = tl.sqrt(var)
-    T = tl.maximum(sigma, tau)
+    T = tl.maximum(sigma * tl.maximum(1.0 / tl.maximum(g, 1e-6), target), tau)
     gs = tl.maximum(g * sigma, 1e-6)
     om = tl.maximum(1.0 - rho, 1e-3)
     wsp = amount * tl.minimum(tl.maximum((gs - T) / (gs * om), 0.0), 1.0)

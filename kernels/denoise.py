@@ -192,8 +192,8 @@ def estimate_noise(frame: np.ndarray, samples: int = _SAMPLES) -> NoiseModel:
 
 def params_vector(noise: NoiseModel, amount: float, params: DenoiseParams) -> np.ndarray:
     """The ``params`` array of the compiled and Triton kernels."""
-    return np.array([noise.n0, noise.n1, amount, params.tau, params.kmin, params.hr, params.t0, params.t1],
-                    np.float32)
+    return np.array([noise.n0, noise.n1, amount, params.tau, params.kmin, params.hr, params.t0, params.t1,
+                     params.target], np.float32)
 
 
 _warned: set = set()

@@ -23,7 +23,7 @@ import torch
 from .errors import KernelUnavailable
 from .fused_cpu import DISABLE_ENV
 
-_ABI_VERSION = 1
+_ABI_VERSION = 2
 _LIB_STEM = "_denoise_cpu"
 
 _lib: Optional[ctypes.CDLL] = None
@@ -89,7 +89,7 @@ def denoise_enhance_cpu(frame: np.ndarray, maps: np.ndarray, iterations: int, st
         frame: uint8 ``H x W x 3``, any strides. out: uint8 ``H x W x 3``, any strides, not
             overlapping ``frame``.
         maps: C-contiguous float32 ``3k x h x w``.
-        params: float32 ``[n0, n1, amount, tau, kmin, hr, t0, t1]``.
+        params: float32 ``[n0, n1, amount, tau, kmin, hr, t0, t1, target]``.
         state: ``None`` or C-contiguous uint16 ``3 x H x W``; state_out: ``None`` (only without a
             state) or C-contiguous uint16 ``3 x H x W`` not overlapping ``state``.
     """

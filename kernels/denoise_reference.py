@@ -25,9 +25,11 @@ Per pixel (all three channels share the weights, so chroma noise is reduced exac
 2. Local gain of the curve: the slope ``g`` of the ``iterations``-step curve at the channel mean
    of ``sp``, with the channel mean of the maps (``g <- g * (1 + a * (1 - 2x))`` beside
    ``x <- x + a * (x - x*x)``; one curve instead of three: the channels' curves differ little).
-   The output noise without denoising is ``g * sigma``; the target is ``T = max(tau, sigma)``:
-   denoise only what the curve amplified (``g <= 1``, e.g. bright untouched regions or strength 0,
-   gives ``ratio = T / (g*sigma) >= 1``: nothing is done and the output equals the plain curve).
+   The output noise without denoising is ``g * sigma``; the target is
+   ``T = max(tau, sigma * max(target, 1 / g))``: below the input's own noise where the curve lifts
+   a lot (``target * sigma`` from ``g >= 1/target`` on), and nothing where it does not lift
+   (``g <= 1``, e.g. bright untouched regions or strength 0, gives ``ratio = T / (g*sigma) >= 1``:
+   nothing is done and the output equals the plain curve).
 3. Spatial weight ``wsp = amount * clamp((1 - ratio) / max(1 - rho, 1e-3), 0, 1)`` (the kernels
    compute ``(1 - T/gs) / om`` as ``(gs - T) / (gs * om)``, with ``gs = max(g * sigma, 1e-6)``).
 4. With a state ``s`` (levels): motion ``m = clamp((D / sm - t0) / (t1 - t0), 0, 1)`` from
@@ -62,6 +64,8 @@ class DenoiseParams:
 
     Attributes:
         tau: lowest target output noise in levels (below it nothing is denoised).
+        target: output noise aimed at where the curve lifts strongly, as a fraction of the input's
+            noise (``T = max(tau, sigma * max(target, 1 / gain))``).
         kmin: smallest weight of the new frame in the temporal filter on static pixels (bounds
             the time constant to ~1/kmin frames).
         hr: range of the spatial weights in noise sigmas.
@@ -72,6 +76,7 @@ class DenoiseParams:
     """
 
     tau: float = 1.0
+    target: float = 0.5
     kmin: float = 0.08
     hr: float = 2.5
     t0: float = 1.0
@@ -161,7 +166,7 @@ def denoise_enhance_reference(
     _, g = curve_with_slope(sp.mean(0, keepdim=True) / 255.0, a_mean, iterations)
     g = g[0]
     sigma = torch.sqrt(var)
-    T = sigma.clamp(min=params.tau)
+    T = (sigma * torch.clamp(1.0 / g.clamp(min=1e-6), min=params.target)).clamp(min=params.tau)
     gs = (g * sigma).clamp(min=1e-6)
     ratio = T / gs
     wsp = amount * ((1.0 - ratio) / (1.0 - rho).clamp(min=1e-3)).clamp(0.0, 1.0)
