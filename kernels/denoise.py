@@ -15,8 +15,11 @@ denoiser removes what the curve amplified and nothing else:
   share the weights, so chroma noise is reduced exactly as much as luma;
 * video adds a motion-adaptive recursive temporal filter: the new frame is blended with the
   filter's state where the difference is within the noise, and taken as it is (spatially
-  denoised) where it moves, so moving objects leave no trail. No frame of latency: the output of
-  frame t depends on frames <= t.
+  denoised, 3x3 in this pass) where it moves, so moving objects leave no trail. No frame of
+  latency: the output of frame t depends on frames <= t. The state (uint16 ``3 x H x W``, levels
+  * 256) is the caller's: :class:`lowlight.realtime.FrameProcessor` keeps it and drops it at cuts.
+* the target output noise is ``max(tau, sigma * max(0.5, 1/gain))``: where the curve lifts
+  strongly, half the input's own noise; where it lifts little, proportionally less denoising.
 
 The maths, step by step: :mod:`lowlight.kernels.denoise_reference` (the plain-torch reference).
 Kernels: compiled C/OpenMP on the CPU (:mod:`lowlight.kernels.denoise_cpu`), Triton on CUDA
@@ -28,20 +31,18 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
-from typing import Optional, Union
+from typing import Optional
 
 import numpy as np
 import torch
 
 from . import denoise_cpu
+from .denoise_options import AUTO, AUTO_AMOUNT, resolve_denoise  # noqa: F401 - re-exported
 from .denoise_reference import DenoiseParams, denoise_enhance_reference
 from .errors import KernelUnavailable
 from .fused import KERNELS, Frame, _check, _check_out, _cpu_maps, _device_of, _on_device
 from .reference import DEFAULT_ITERATIONS
 
-AUTO = "auto"
-#: ``amount`` of ``--denoise auto``: the full strength the measured noise and gain call for.
-AUTO_AMOUNT = 1.0
 DEFAULT_PARAMS = DenoiseParams()
 
 # estimate_noise: about this many residuals per call; brightness bins of BIN levels; a bin needs
@@ -50,31 +51,6 @@ _SAMPLES = 200_000
 _BIN = 8
 _MIN_COUNT = 200
 _QUANT_VAR = 1.0 / 12.0  # variance of uint8 rounding, in the residual of a clean frame
-
-
-def resolve_denoise(value: Union[str, float, None]) -> float:
-    """``"auto"`` (or ``None``) -> :data:`AUTO_AMOUNT`, ``"off"`` -> 0, a number S in [0, 1] -> S.
-
-    Raises:
-        ValueError: anything else (the message names the value and the choices).
-    """
-    if value is None:
-        return AUTO_AMOUNT
-    if isinstance(value, str):
-        text = value.strip().lower()
-        if text == AUTO:
-            return AUTO_AMOUNT
-        if text == "off":
-            return 0.0
-        try:
-            number = float(text)
-        except ValueError:
-            raise ValueError(f"denoise must be auto, off or a number in [0, 1], got {value!r}") from None
-    else:
-        number = float(value)
-    if not (math.isfinite(number) and 0.0 <= number <= 1.0):
-        raise ValueError(f"denoise must be auto, off or a number in [0, 1], got {value!r}")
-    return number
 
 
 @dataclass(frozen=True)

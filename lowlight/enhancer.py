@@ -22,7 +22,8 @@ from lowlight.errors import LowlightError
 from lowlight.estimation import Estimator, to_tensor
 from lowlight.frames import check_frame
 from lowlight.kernels import apply_curves, enhance_frame
-from lowlight.kernels.denoise import AUTO, NoiseModel, denoise_enhance_frame, estimate_noise, resolve_denoise
+from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
+from lowlight.kernels.denoise_options import AUTO, resolve_denoise
 from lowlight.models import ZeroDCEPP
 from lowlight.weights import load_model
 

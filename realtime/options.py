@@ -6,7 +6,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Optional, Union
 
 from lowlight.kernels import KERNELS
-from lowlight.kernels.denoise import resolve_denoise
+from lowlight.kernels.denoise_options import resolve_denoise
 
 
 @dataclass(frozen=True)

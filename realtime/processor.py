@@ -23,7 +23,8 @@ import torch
 
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
-from lowlight.kernels.denoise import AUTO_AMOUNT, NoiseModel, denoise_enhance_frame, estimate_noise, resolve_denoise
+from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
+from lowlight.kernels.denoise_options import AUTO_AMOUNT, resolve_denoise
 from lowlight.realtime.options import ProcessingOptions
 from lowlight.realtime.smoothing import SceneCutDetector, TemporalSmoother
 

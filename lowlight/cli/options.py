@@ -39,7 +39,7 @@ def smooth_value(text: str) -> float:
 
 def denoise_value(text: str):
     """``--denoise``: ``auto``, ``off`` or a strength in [0, 1] (kept as given: ``"auto"``, ``"off"`` or a float)."""
-    from lowlight.kernels.denoise import resolve_denoise
+    from lowlight.kernels.denoise_options import resolve_denoise
 
     try:
         resolve_denoise(text)
