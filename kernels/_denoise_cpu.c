@@ -89,8 +89,8 @@ typedef struct {
 LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *restrict alpha, ptrdiff_t W,
                            const uint16_t *restrict s0, const uint16_t *restrict s1, const uint16_t *restrict s2,
                            uint16_t *restrict o0, uint16_t *restrict o1, uint16_t *restrict o2,
-                           uint8_t *restrict ob, const dn_params *pp, const int R, const int hs,
-                           const int per_iter, const int iters, const int write_state) {
+                           uint8_t *restrict ob, float *restrict scr, const dn_params *pp, const int R,
+                           const int hs, const int per_iter, const int iters, const int write_state) {
     const float inv255 = 1.0f / 255.0f;
     const float third = 1.0f / 3.0f;
     const float n0 = pp->n0, n1 = pp->n1, amount = pp->amount, tau = pp->tau, kmin = pp->kmin;
@@ -101,9 +101,12 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
     const float *restrict cl = rows[R] + 3 * pw;
     uint8_t *restrict ob1 = ob + W;
     uint8_t *restrict ob2 = ob + 2 * W;
+    /* Two loops over the row (the spatial estimate, then the rest) keep each body within the
+     * vector registers; the row of intermediates (5 floats a pixel) stays in L1/L2. */
+    float *restrict qR = scr, *restrict qG = scr + W, *restrict qB = scr + 2 * W;
+    float *restrict qrho = scr + 3 * W, *restrict qvar = scr + 4 * W;
     for (ptrdiff_t x = 0; x < W; x++) {
         const ptrdiff_t cx = x + R;
-        const float fR = c0[cx], fG = c1[cx], fB = c2[cx];
         const float L0 = cl[cx];
         float var = n0 + n1 * L0;
         var = var < 0.0f ? 0.0f : var;
@@ -129,8 +132,16 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
             }
         }
         const float isw = 1.0f / sw;
-        const float spR = aR * isw, spG = aG * isw, spB = aB * isw;
-        const float rho = sqrtf(sw2) * isw;
+        qR[x] = aR * isw;
+        qG[x] = aG * isw;
+        qB[x] = aB * isw;
+        qrho[x] = sqrtf(sw2) * isw;
+        qvar[x] = var;
+    }
+    for (ptrdiff_t x = 0; x < W; x++) {
+        const ptrdiff_t cx = x + R;
+        const float fR = c0[cx], fG = c1[cx], fB = c2[cx];
+        const float spR = qR[x], spG = qG[x], spB = qB[x], rho = qrho[x], var = qvar[x];
         /* local gain: slope of the curve of the channel-mean alpha at the channel mean of sp */
         float xm = (spR + spG + spB) * third * inv255;
         float g = 1.0f;
@@ -198,13 +209,13 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
     }
 }
 
-#define ROW_ARGS rows, pw, alpha, W, s0, s1, s2, o0, o1, o2, ob, pp
+#define ROW_ARGS rows, pw, alpha, W, s0, s1, s2, o0, o1, o2, ob, scr, pp
 
 /* Compile-time constants for the common cases so the loops unroll and vectorise. */
 LL_INLINE void row_dispatch(const float *const *rows, ptrdiff_t pw, const float *alpha, ptrdiff_t W,
                             const uint16_t *s0, const uint16_t *s1, const uint16_t *s2,
-                            uint16_t *o0, uint16_t *o1, uint16_t *o2, uint8_t *ob, const dn_params *pp,
-                            int R, int hs, int per_iter, int iters, int ws) {
+                            uint16_t *o0, uint16_t *o1, uint16_t *o2, uint8_t *ob, float *scr,
+                            const dn_params *pp, int R, int hs, int per_iter, int iters, int ws) {
     if (R == 2) {
         if (hs) {
             if (!per_iter && iters == 8) row_denoise(ROW_ARGS, 2, 1, 0, 8, 1);
@@ -232,20 +243,20 @@ LL_INLINE void row_dispatch(const float *const *rows, ptrdiff_t pw, const float 
 
 typedef void (*row_fn)(const float *const *, ptrdiff_t, const float *, ptrdiff_t, const uint16_t *,
                        const uint16_t *, const uint16_t *, uint16_t *, uint16_t *, uint16_t *, uint8_t *,
-                       const dn_params *, int, int, int, int, int);
+                       float *, const dn_params *, int, int, int, int, int);
 
 static void row_base(const float *const *rows, ptrdiff_t pw, const float *alpha, ptrdiff_t W,
                      const uint16_t *s0, const uint16_t *s1, const uint16_t *s2, uint16_t *o0, uint16_t *o1,
-                     uint16_t *o2, uint8_t *ob, const dn_params *pp, int R, int hs, int per_iter, int iters,
-                     int ws) {
+                     uint16_t *o2, uint8_t *ob, float *scr, const dn_params *pp, int R, int hs, int per_iter,
+                     int iters, int ws) {
     row_dispatch(ROW_ARGS, R, hs, per_iter, iters, ws);
 }
 
 #ifdef LL_DISPATCH
 LL_AVX2 static void row_avx2(const float *const *rows, ptrdiff_t pw, const float *alpha, ptrdiff_t W,
                              const uint16_t *s0, const uint16_t *s1, const uint16_t *s2, uint16_t *o0,
-                             uint16_t *o1, uint16_t *o2, uint8_t *ob, const dn_params *pp, int R, int hs,
-                             int per_iter, int iters, int ws) {
+                             uint16_t *o1, uint16_t *o2, uint8_t *ob, float *scr, const dn_params *pp, int R,
+                             int hs, int per_iter, int iters, int ws) {
     row_dispatch(ROW_ARGS, R, hs, per_iter, iters, ws);
 }
 #endif
@@ -421,7 +432,8 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
         float *alpha = (float *)malloc(sizeof(float) * (size_t)(3 * k) * (size_t)W);
         float *mcache = (float *)malloc(sizeof(float) * (size_t)(6 * k) * (size_t)W);
         uint8_t *ob = (uint8_t *)malloc((size_t)W * 3);
-        const int ok = ring && alpha && mcache && ob;
+        float *scr = (float *)malloc(sizeof(float) * (size_t)W * 5);
+        const int ok = ring && alpha && mcache && ob && scr;
         int mtag[2] = {-1, -1};
         if (!ok) failed = 1;
         int tag[2 * LL_MAX_RADIUS + 1];
@@ -489,7 +501,7 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
             uint16_t *o0 = state_out ? state_out + off : NULL;
             uint16_t *o1 = state_out ? state_out + plane + off : NULL;
             uint16_t *o2 = state_out ? state_out + 2 * plane + off : NULL;
-            row(rows, pw, alpha, W, s0, s1, s2, o0, o1, o2, ob, &pp, R, state_in != NULL, per_iter, iters,
+            row(rows, pw, alpha, W, s0, s1, s2, o0, o1, o2, ob, scr, &pp, R, state_in != NULL, per_iter, iters,
                 state_out != NULL);
             uint8_t *drow = dst + (ptrdiff_t)y * dst_sy;
             if (dst_contig) interleave(ob, ob + W, ob + 2 * W, drow, W);
@@ -501,6 +513,7 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
         free(alpha);
         free(mcache);
         free(ob);
+        free(scr);
 #ifdef LL_X86
         _mm_setcsr(csr);
 #endif
