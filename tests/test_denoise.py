@@ -381,3 +381,18 @@ def test_triton_kernel_in_the_interpreter():
     assert res.returncode == 0, res.stderr[-2000:]
     worst, exact, sworst = res.stdout.split()
     assert int(worst) <= 1 and float(exact) >= 0.995 and int(sworst) <= 1
+
+
+def test_pipeline_takes_denoise_from_processing_options(enhancers):
+    from lowlight.realtime import ListSink, NumpySource, Pipeline, ProcessingOptions
+
+    frames, _ = sensor_frames(4)
+    outs = {}
+    for setting in ("off", None):
+        sink = ListSink()
+        pipe = Pipeline(NumpySource(frames), sink, enhancers["auto"], options=ProcessingOptions(denoise=setting))
+        pipe.run()
+        assert pipe.processor.denoise == (0.0 if setting == "off" else 1.0)
+        outs[setting] = sink.frames[0].image
+    np.testing.assert_array_equal(outs["off"], enhancers["off"].enhance(frames[0]))
+    np.testing.assert_array_equal(outs[None], enhancers["auto"].enhance(frames[0]))
