@@ -30,6 +30,12 @@ PACKAGE_DIRS = {
 # lowlight.kernels.fused_cpu). optional=True: without a C compiler the install
 # still succeeds and lowlight falls back to the plain-torch kernel (one warning).
 FUSED_CPU = Extension("lowlight.kernels._fused_cpu", sources=["kernels/_fused_cpu.c"], optional=True)
+# Optional fused denoise + curve kernel (kernels/_denoise_cpu.c, lowlight.kernels.denoise_cpu; issue 12),
+# the same way: without it denoising falls back to the plain-torch reference.
+DENOISE_CPU = Extension("lowlight.kernels._denoise_cpu", sources=["kernels/_denoise_cpu.c"], optional=True)
+# GCC vectorises its per-pixel loop (float selects, sqrtf) only with these (see the file's header).
+EXTRA_FLAGS = {DENOISE_CPU.name: {"unix": ["-fno-math-errno", "-fno-trapping-math"],
+                                  "mingw32": ["-fno-math-errno", "-fno-trapping-math"]}}
 
 OPENMP_FLAGS = {"unix": (["-O3", "-fopenmp"], ["-fopenmp"]), "mingw32": (["-O3", "-fopenmp"], ["-fopenmp"]),
                 "msvc": (["/O2", "/openmp"], [])}
@@ -42,12 +48,13 @@ class BuildExt(build_ext):
     def build_extension(self, ext):
         kind = self.compiler.compiler_type
         compile_args, link_args = OPENMP_FLAGS.get(kind, ([], []))
-        ext.extra_compile_args, ext.extra_link_args = list(compile_args), list(link_args)
+        extra = EXTRA_FLAGS.get(ext.name, {}).get(kind, [])
+        ext.extra_compile_args, ext.extra_link_args = list(compile_args) + extra, list(link_args)
         try:
             super().build_extension(ext)
         except (CompileError, LinkError):
             self.warn(f"building {ext.name} with OpenMP failed; retrying single-threaded")
-            ext.extra_compile_args, ext.extra_link_args = list(PLAIN_FLAGS.get(kind, [])), []
+            ext.extra_compile_args, ext.extra_link_args = list(PLAIN_FLAGS.get(kind, [])) + extra, []
             super().build_extension(ext)
 
 
@@ -61,7 +68,7 @@ setup(
     python_requires=">=3.9",
     packages=list(PACKAGE_DIRS),
     package_dir=PACKAGE_DIRS,
-    ext_modules=[FUSED_CPU],
+    ext_modules=[FUSED_CPU, DENOISE_CPU],
     cmdclass={"build_ext": BuildExt},
     package_data={"lowlight": ["weights/*.pt", "weights/MODEL_CARD.md", "samples/*.png", "samples/*.mp4"],
                   "lowlight.realtime.media": ["web/*.html"]},  # the page of lowlight live --serve

@@ -23,6 +23,8 @@ from lowlight.errors import LowlightError
 from lowlight.estimation import Estimator, to_tensor
 from lowlight.frames import check_frame
 from lowlight.kernels import apply_curves, enhance_frame
+from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
+from lowlight.kernels.denoise_options import AUTO, resolve_denoise
 from lowlight.models import ZeroDCEPP
 from lowlight.weights import load_model
 
@@ -46,7 +48,8 @@ class EnhancerOptions:
     """What builds an :class:`Enhancer` (the model options of every command), as plain picklable values.
 
     ``model``/``weights``/``strength``/``backend``/``threads`` as for :class:`Enhancer`;
-    ``estimate_size`` is its ``longest_side``; ``device`` may be ``"auto"`` (CUDA when visible).
+    ``estimate_size`` is its ``longest_side``; ``device`` may be ``"auto"`` (CUDA when visible);
+    ``denoise``: ``"auto"``, ``"off"`` or a strength in [0, 1] (see :class:`Enhancer`).
     """
 
     model: str = DEFAULT_MODEL
@@ -57,6 +60,7 @@ class EnhancerOptions:
     device: str = "auto"
     backend: str = "auto"
     threads: Optional[int] = None
+    denoise: Union[str, float] = AUTO
 
 
 class Enhancer:
@@ -73,6 +77,11 @@ class Enhancer:
         backend: curve-estimation engine, see :mod:`lowlight.backends` (``auto``, ``torch``,
             ``compile``, ``onnxruntime``, ``tensorrt``); ``auto`` picks the fastest available here.
         threads: CPU threads for backends with their own thread pool (``None``: torch's count).
+        denoise: gain-aware denoising of uint8 frames (:mod:`lowlight.kernels.denoise`): ``"auto"``
+            (default: as much as the noise measured in the frame and the curve's local gain call
+            for; a clean frame, or a region the curve does not amplify, is left alone), ``"off"``,
+            or a strength S in [0, 1] that scales the automatic amount (0 = off). Stills get the
+            spatial filter; the video processor adds the temporal one.
 
     Attributes:
         model: the loaded network (its ``net`` is the reference implementation).
@@ -83,9 +92,13 @@ class Enhancer:
     def __init__(self, model: Union[str, os.PathLike] = DEFAULT_MODEL, device: str = "cpu",
                  weights: Optional[Union[str, os.PathLike]] = None, strength: float = 1.0,
                  longest_side: Optional[int] = DEFAULT_LONGEST_SIDE, scale_factor: Optional[int] = None,
-                 backend: str = "auto", threads: Optional[int] = None) -> None:
+                 backend: str = "auto", threads: Optional[int] = None, denoise: Union[str, float] = AUTO) -> None:
         if not math.isfinite(strength) or strength < 0:
             raise LowlightError(f"--strength must be a finite number >= 0, got {strength}")
+        try:
+            self.denoise = resolve_denoise(denoise)
+        except ValueError as exc:
+            raise LowlightError(f"--denoise: {exc}") from None
         if scale_factor is not None:
             longest_side = None
         self.model = load_model(weights if weights is not None else model,
@@ -103,7 +116,8 @@ class Enhancer:
 
         return cls(options.model, device=resolve_device(options.device), weights=options.weights,
                    strength=options.strength, longest_side=options.estimate_size,
-                   scale_factor=options.scale_factor, backend=options.backend, threads=options.threads)
+                   scale_factor=options.scale_factor, backend=options.backend, threads=options.threads,
+                   denoise=options.denoise)
 
     @property
     def name(self) -> str:
@@ -140,19 +154,33 @@ class Enhancer:
         maps = self.estimator.maps(frame)
         if frame.dtype == np.uint8:
             # Fused path: one pass over the uint8 frame (upsampling, curve steps and rounding fused;
-            # see lowlight.kernels.fused), on the device of the maps.
+            # see lowlight.kernels.fused), on the device of the maps; with denoising, the spatial
+            # (still-image) filter is fused into the same pass (lowlight.kernels.denoise).
+            noise = self.noise_model(frame)
+            if noise is not None:
+                return denoise_enhance_frame(frame, maps, noise, self.model.iterations, self.strength,
+                                             self.denoise)[0]
             return enhance_frame(frame, maps, self.model.iterations, self.strength)
         x = to_tensor(frame).to(self.device)
         with torch.inference_mode(), flush_denormals():
             out = apply_curves(x, maps[None], self.model.iterations, self.strength)
         return to_array(out.cpu(), frame.dtype)
 
+    def noise_model(self, frame: np.ndarray) -> Optional[NoiseModel]:
+        """The noise measured in ``frame`` (uint8) when it is to be denoised, else ``None`` (denoise off,
+        ``strength`` 0: no gain, or a clean frame). The video processor makes the same decision for
+        the first frame of a stream, so a still and a one-frame video come out identical."""
+        if self.denoise <= 0.0 or self.strength <= 0.0:
+            return None
+        noise = estimate_noise(frame)
+        return None if noise.clean else noise
+
     def __repr__(self) -> str:
         extra = ""
         if isinstance(self.model, ZeroDCEPP):
             extra = f", scale_factor={self.model.scale_factor}, longest_side={self.model.longest_side}"
         return (f"Enhancer({self.name!r}, device={str(self.device)!r}, backend={self.backend.name!r}, "
-                f"strength={self.strength}{extra})")
+                f"strength={self.strength}, denoise={self.denoise}{extra})")
 
 
 def enhance_image(frame: np.ndarray, model: str = DEFAULT_MODEL, strength: float = 1.0) -> np.ndarray:

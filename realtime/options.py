@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from typing import Optional
+from typing import Optional, Union
 
 from lowlight.kernels import KERNELS
+from lowlight.kernels.denoise_options import resolve_denoise
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,10 @@ class ProcessingOptions:
         cut_threshold: :class:`~lowlight.realtime.smoothing.SceneCutDetector` structure threshold.
         infer_threads: torch threads of the thread that estimates (``None``: torch's default in the
             pipeline's process thread, 1 for the background estimator of live mode).
+        denoise: ``"auto"``, ``"off"`` or a strength in [0, 1] (see :class:`lowlight.Enhancer`);
+            ``None`` (default): the enhancer's setting (``auto`` unless it was built otherwise).
+            Video adds a motion-adaptive temporal filter to the stills' spatial one
+            (:mod:`lowlight.kernels.denoise`); it resets at scene cuts and adds no latency.
     """
 
     smooth: float = 0.0
@@ -31,6 +36,7 @@ class ProcessingOptions:
     kernel: str = "fused"
     cut_threshold: float = 0.25
     infer_threads: Optional[int] = None
+    denoise: Optional[Union[str, float]] = None
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.smooth < 1.0:
@@ -39,6 +45,8 @@ class ProcessingOptions:
             raise ValueError(f"estimate_every must be a positive integer, got {self.estimate_every}")
         if self.kernel not in KERNELS:
             raise ValueError(f"kernel must be one of {KERNELS}, got {self.kernel!r}")
+        if self.denoise is not None:
+            resolve_denoise(self.denoise)  # raises ValueError naming the value
 
     @classmethod
     def of(cls, options: Optional["ProcessingOptions"] = None, **settings) -> "ProcessingOptions":

@@ -23,11 +23,17 @@ import torch
 
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
+from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
+from lowlight.kernels.denoise_options import AUTO_AMOUNT, resolve_denoise
 from lowlight.realtime.options import ProcessingOptions
 from lowlight.realtime.smoothing import SceneCutDetector, TemporalSmoother
 
 # Output gains closer to 1 than this are not applied (saves a full-resolution pass).
 _GAIN_TOLERANCE = 0.002
+# Denoising: the noise is re-measured every NOISE_EVERY frames and blended into the running
+# estimate with this weight (the first frame after a cut is measured at once, alone).
+NOISE_EVERY = 8
+NOISE_BLEND = 0.3
 
 
 class FrameProcessor:
@@ -46,6 +52,10 @@ class FrameProcessor:
         options: the processing options in force.
         enabled: when False, frames pass through unchanged (live view toggle).
         estimates: number of curve estimations made so far.
+        denoise: the denoising amount in force (0 = off; see :class:`lowlight.Enhancer`): the first
+            frame of a stream (and after a cut) is denoised spatially exactly like a still, later
+            frames also temporally, with the filter's state kept here.
+        noise: the running :class:`~lowlight.kernels.denoise.NoiseModel` (``None`` before a frame).
     """
 
     def __init__(self, enhancer, options: Optional[ProcessingOptions] = None,
@@ -65,6 +75,12 @@ class FrameProcessor:
         self._epoch = 0  # bumped at every reset and cut so stale background results are dropped
         self._frame = 0  # frames processed
         self._updated_at = 0  # frame of the newest estimate in the smoothed maps
+        self.denoise = (resolve_denoise(opts.denoise) if opts.denoise is not None
+                        else float(getattr(enhancer, "denoise", AUTO_AMOUNT)))
+        self.noise: Optional[NoiseModel] = None
+        self._noise_age = 0
+        self._dn_state = None  # the temporal filter's state (uint16 3 x H x W), None after a reset
+        self._dn_spare = None  # the previous state's buffer, reused for the next one
 
     def close(self) -> None:
         """Stop the background estimator, if any (safe to call twice)."""
@@ -91,7 +107,11 @@ class FrameProcessor:
         if height <= 0 or width <= 0:
             return
         image = np.zeros((height, width, 3), np.uint8)
-        self._apply(image, self.estimator.maps(image))
+        maps = self.estimator.maps(image)
+        self._apply(image, maps)
+        if self._denoising():  # loads the denoise kernel and sizes its buffers, state untouched
+            denoise_enhance_frame(image, maps, NoiseModel(4.0, 0.0), self.estimator.iterations, self.strength,
+                                  self.denoise, kernel=self.options.kernel)
         if first is not None and self.background and self.enabled:
             check_frame(first, "first frame")
             _, small = self._observe(first)
@@ -114,12 +134,14 @@ class FrameProcessor:
             self.smoother.reset()
             self._since = 0
             self._epoch += 1
+            self._reset_denoise()
         self._frame += 1
         clock = time.perf_counter
         t0 = clock()
         obs, small = self._observe(image)
         if obs.cut:
             self._epoch += 1  # background results of frames before the cut are stale
+            self._reset_denoise()
         self._since += 1
         t_estimate = 0.0
         every = self.options.estimate_every
@@ -132,7 +154,7 @@ class FrameProcessor:
         elif self.background:
             self._exchange(image, small, obs.cut)
         t2 = clock()
-        out = self._apply(image, self.smoother.maps)
+        out = self._enhance(image, self.smoother.maps)
         self._stabilize(out)
         if self.timer is not None:
             self.timer("estimate", t_estimate)
@@ -166,6 +188,44 @@ class FrameProcessor:
 
     def _apply(self, image: np.ndarray, maps: torch.Tensor) -> np.ndarray:
         return enhance_frame(image, maps, self.estimator.iterations, self.strength, kernel=self.options.kernel)
+
+    def _denoising(self) -> bool:
+        return self.denoise > 0.0 and self.strength > 0.0  # strength 0: no gain, nothing to denoise
+
+    def _reset_denoise(self) -> None:
+        """Forget the temporal filter and the noise estimate (scene cut, restart)."""
+        self.noise = None
+        self._dn_state = None
+
+    def _measure_noise(self, image: np.ndarray) -> NoiseModel:
+        """The running noise estimate: measured on the first frame alone (as a still would be), then
+        re-measured every :data:`NOISE_EVERY` frames and blended in."""
+        if self.noise is None:
+            self.noise = estimate_noise(image)
+            self._noise_age = 0
+        else:
+            self._noise_age += 1
+            if self._noise_age >= NOISE_EVERY:
+                self.noise = self.noise.blend(estimate_noise(image), NOISE_BLEND)
+                self._noise_age = 0
+        return self.noise
+
+    def _enhance(self, image: np.ndarray, maps: torch.Tensor) -> np.ndarray:
+        """Denoise (when on and the frame is noisy) and apply the curves, in one fused pass."""
+        if not self._denoising():
+            return self._apply(image, maps)
+        noise = self._measure_noise(image)
+        if noise.clean:
+            self._dn_state = None
+            return self._apply(image, maps)
+        state = self._dn_state
+        if state is not None and tuple(state.shape) != (3, image.shape[0], image.shape[1]):
+            state = None
+        out, self._dn_state = denoise_enhance_frame(
+            image, maps, noise, self.estimator.iterations, self.strength, self.denoise, state=state,
+            state_out=self._dn_spare, kernel=self.options.kernel)
+        self._dn_spare = state
+        return out
 
     def _background(self):
         from lowlight.realtime.async_estimate import BackgroundEstimator

@@ -62,6 +62,18 @@ def smooth_value(text: str) -> float:
     return value
 
 
+def denoise_value(text: str):
+    """``--denoise``: ``auto``, ``off`` or a strength in [0, 1] (kept as given: ``"auto"``, ``"off"`` or a float)."""
+    from lowlight.kernels.denoise_options import resolve_denoise
+
+    try:
+        resolve_denoise(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    text = text.strip().lower()
+    return text if text in ("auto", "off") else float(text)
+
+
 def bitrate_value(text: str) -> int:
     """``--bitrate``: ``4M``, ``800k`` or bits per second."""
     from lowlight.realtime.media.codecs import parse_bitrate
@@ -74,7 +86,8 @@ def bitrate_value(text: str) -> int:
 
 # --- model ------------------------------------------------------------------------------------
 def add_model_options(parser: argparse.ArgumentParser, backend: bool = True) -> None:
-    """``--model --weights --strength --estimate-size --scale-factor --device`` and (with ``backend``) ``--backend``."""
+    """``--model --weights --strength --denoise --estimate-size --scale-factor --device`` and (with ``backend``)
+    ``--backend``. Every command that enhances has these (image, video, live, batch, bench)."""
     g = parser.add_argument_group("model")
     g.add_argument("--model", default="zero-dce++", choices=["zero-dce", "zero-dce++"],
                    help="network: zero-dce++ (fast, estimates on a downscaled frame; default) or "
@@ -84,6 +97,12 @@ def add_model_options(parser: argparse.ArgumentParser, backend: bool = True) -> 
                         ".pth or a file written by 'lowlight train' (the model is read from the file)")
     g.add_argument("--strength", type=non_negative_float, default=1.0, metavar="S",
                    help="scale the curves: 0 = unchanged, 1 = as trained (default), >1 stronger")
+    g.add_argument("--denoise", type=denoise_value, default="auto", metavar="auto|off|S",
+                   help="remove the sensor noise that brightening amplifies: auto (default) = as much as the "
+                        "noise measured in the frames and the curve's local gain call for (a clean frame, or a "
+                        "region the curve does not lift, is left alone); off; or S in [0, 1] to scale that "
+                        "amount. Stills: edge-preserving spatial filter; video and live: also a motion-adaptive "
+                        "temporal filter (resets at scene cuts, no added latency)")
     size = g.add_mutually_exclusive_group()
     size.add_argument("--estimate-size", type=positive_int, default=256, metavar="PX",
                       help="zero-dce++: estimate curves on a copy whose longest side is PX pixels "
@@ -106,7 +125,8 @@ def enhancer_options(args: argparse.Namespace):
 
     return EnhancerOptions(model=args.model, weights=args.weights, strength=args.strength,
                            estimate_size=args.estimate_size, scale_factor=args.scale_factor, device=args.device,
-                           backend=getattr(args, "backend", "auto"), threads=getattr(args, "infer_threads", None))
+                           backend=getattr(args, "backend", "auto"), threads=getattr(args, "infer_threads", None),
+                           denoise=getattr(args, "denoise", "auto"))
 
 
 def load_enhancer(args: argparse.Namespace):

@@ -1,0 +1,113 @@
+"""Fused CPU denoise + curve kernel: the compiled ``_denoise_cpu`` library, loaded with ctypes.
+
+What it computes is :func:`lowlight.kernels.denoise_reference.denoise_enhance_reference` (read that
+module's docstring for the maths), in one pass over the frame: the uint8 frame and the uint16 state
+of the temporal filter are read once, the uint8 output and the new state written once, nothing
+else full-size is written. Built like :mod:`lowlight.kernels.fused_cpu` (OpenMP rows, AVX2+FMA or
+baseline picked at run time, plain C ABI, ctypes releases the GIL). When the library is missing,
+:func:`available` is False and :func:`lowlight.kernels.denoise.denoise_enhance_frame` falls back to
+the float32 torch reference, warning once. ``LOWLIGHT_DISABLE_FUSED_CPU=1`` disables it too.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import importlib.machinery
+import os
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import torch
+
+from .errors import KernelUnavailable
+from .fused_cpu import DISABLE_ENV
+
+_ABI_VERSION = 2
+_LIB_STEM = "_denoise_cpu"
+
+_lib: Optional[ctypes.CDLL] = None
+_reason: Optional[str] = None
+_loaded = False
+
+
+def library_path() -> Optional[Path]:
+    here = Path(__file__).resolve().parent
+    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
+        candidate = here / (_LIB_STEM + suffix)
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _load() -> Optional[ctypes.CDLL]:
+    global _lib, _reason, _loaded
+    if _loaded:
+        return _lib
+    _loaded = True
+    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
+        _reason = f"disabled by the environment variable {DISABLE_ENV}"
+        return None
+    path = library_path()
+    if path is None:
+        _reason = (f"the compiled library {_LIB_STEM} is not built next to {Path(__file__).name} "
+                   "(reinstall lowlight with a C compiler available: pip install .)")
+        return None
+    try:
+        lib = ctypes.CDLL(str(path))
+        version = lib.lowlight_denoise_abi_version()
+        if version != _ABI_VERSION:
+            raise OSError(f"ABI version {version}, expected {_ABI_VERSION} (stale build; reinstall lowlight)")
+        fn = lib.lowlight_denoise_enhance_u8
+    except (OSError, AttributeError) as exc:
+        _reason = f"cannot load {path}: {exc}"
+        return None
+    ssize, ptr, cint = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
+    fn.argtypes = [ptr, ssize, ssize, ssize, ptr, ssize, ssize, ssize, ptr, ptr,
+                   cint, cint, ptr, cint, cint, cint, cint, ctypes.c_float, ptr, cint, cint]
+    fn.restype = cint
+    _lib = lib
+    return lib
+
+
+def available() -> bool:
+    """Whether the compiled denoise kernel loaded."""
+    return _load() is not None
+
+
+def unavailable_reason() -> Optional[str]:
+    _load()
+    return _reason
+
+
+def denoise_enhance_cpu(frame: np.ndarray, maps: np.ndarray, iterations: int, strength: float,
+                        params: np.ndarray, radius: int, out: np.ndarray, state: Optional[np.ndarray],
+                        state_out: Optional[np.ndarray], num_threads: Optional[int] = None) -> np.ndarray:
+    """Run the compiled kernel; arguments are assumed validated by the caller.
+
+    Args:
+        frame: uint8 ``H x W x 3``, any strides. out: uint8 ``H x W x 3``, any strides, not
+            overlapping ``frame``.
+        maps: C-contiguous float32 ``3k x h x w``.
+        params: float32 ``[n0, n1, amount, tau, kmin, hr, t0, t1, target]``.
+        state: ``None`` or C-contiguous uint16 ``3 x H x W``; state_out: ``None`` (only without a
+            state) or C-contiguous uint16 ``3 x H x W`` not overlapping ``state``.
+    """
+    lib = _load()
+    if lib is None:
+        raise KernelUnavailable(f"fused CPU denoise kernel unavailable: {_reason}")
+    height, width = frame.shape[:2]
+    channels, h, w = maps.shape
+    threads = torch.get_num_threads() if num_threads is None else int(num_threads)
+    params = np.ascontiguousarray(params, dtype=np.float32)
+    rc = lib.lowlight_denoise_enhance_u8(
+        frame.ctypes.data, *frame.strides, out.ctypes.data, *out.strides,
+        None if state is None else state.ctypes.data, None if state_out is None else state_out.ctypes.data,
+        height, width, maps.ctypes.data, channels // 3, h, w, int(iterations), float(strength),
+        params.ctypes.data, int(radius), max(1, threads))
+    if rc == 2:
+        raise MemoryError(f"fused CPU denoise kernel: out of memory for a {height} x {width} frame")
+    if rc != 0:
+        raise ValueError(f"fused CPU denoise kernel rejected its arguments (frame {height} x {width}, "
+                         f"maps {maps.shape})")
+    return out
