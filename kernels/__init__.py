@@ -8,6 +8,8 @@ lowlight's, only torch (and NumPy), and torch only when a kernel is first used.
 * :func:`enhance_frame`: fused uint8 frame -> uint8 frame (compiled OpenMP
   kernel on the CPU, Triton on CUDA, plain-torch fallback), see
   :mod:`lowlight.kernels.fused`.
+* denoising fused with the curves: :mod:`lowlight.kernels.denoise` (``denoise_enhance_frame``,
+  ``estimate_noise``; the option values in the torch-free :mod:`lowlight.kernels.denoise_options`).
 """
 
 import importlib
