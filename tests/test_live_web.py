@@ -197,7 +197,9 @@ def test_a_slow_viewer_gets_fewer_frames_and_never_slows_the_writer(view):
     assert len(got_fast) >= 0.8 * n, (len(got_fast), v.encoded)
     assert got_fast == sorted(got_fast)
     assert 3 <= len(got_slow) <= 20, got_slow  # ~ every 0.25 s: the newest frame, never a backlog
-    assert got_slow == sorted(got_slow) and got_slow[-1] >= n - 15, got_slow  # and it is recent
+    # and it is recent: within the last second (a queue would still be at the first ~12 frames); the last
+    # 0.5 s was too tight on 2 loaded cores (1 run in 5 ended at frame 70)
+    assert got_slow == sorted(got_slow) and got_slow[-1] >= n - 30, got_slow
     assert figures["viewers"] == 2
     slow_entry = max(figures["per_viewer"], key=lambda e: e["skipped"])
     assert slow_entry["skipped"] > 40
@@ -358,7 +360,12 @@ def test_browser_shows_enhanced_picture_split_and_switch_work(tmp_path, weights)
         figures = driver.execute_script("return window.lowlight.stats")
         assert figures["state"]["enhance"] is False and figures["web"]["viewers"] >= 1
         assert "fps" in driver.find_element(By.ID, "figures").text
-        assert not driver.find_element(By.ID, "denoise-box").is_displayed()  # no denoiser in the processor yet
+        # the denoise switch: shown (the processor denoises, --denoise auto), on; off -> the state says so
+        box = driver.find_element(By.ID, "denoise-box")
+        assert box.is_displayed() and driver.find_element(By.ID, "denoise").is_selected()
+        driver.find_element(By.ID, "denoise").click()
+        assert wait_until(lambda: (driver.execute_script("return window.lowlight.stats") or {})
+                          .get("state", {}).get("denoise") is False, 10)
     finally:
         if driver is not None:
             driver.quit()

@@ -125,19 +125,22 @@ class LiveControls:
         status: returns the source's state (``"live"``, ``"reconnecting (attempt 2)"``), or ``None``.
         gaps: returns the list of outages survived, or ``None``.
 
-    The denoise hook: a processor that has a ``denoise`` attribute (bool) gets a "denoise" switch
-    on the page; today's processor has none, so the switch is hidden.
+    The denoise switch: a processor with a ``denoise`` amount (``FrameProcessor.denoise``, 0 = off)
+    gets a "denoise" switch on the page; switching it off sets the amount to 0, switching it on
+    restores the amount the run started with (``auto``: 1.0). Without the attribute the switch is hidden.
     """
 
     def __init__(self, processor=None, stats=None, status: Optional[Callable[[], str]] = None,
                  gaps: Optional[Callable[[], list]] = None) -> None:
         self.processor, self.stats, self.status, self.gaps = processor, stats, status, gaps
+        amount = float(getattr(processor, "denoise", 0.0) or 0.0)
+        self._denoise_amount = amount if amount > 0 else 1.0
 
     def state(self) -> dict:
         p = self.processor
         return {"enhance": bool(p.enabled) if p is not None else False,
                 "strength": float(p.strength) if p is not None else None,
-                "denoise": (bool(p.denoise) if p is not None and hasattr(p, "denoise") else None)}
+                "denoise": (float(p.denoise) > 0.0 if p is not None and hasattr(p, "denoise") else None)}
 
     def apply(self, change: dict) -> dict:
         p = self.processor
@@ -151,7 +154,7 @@ class LiveControls:
                 raise ValueError("strength must be a number")
             p.strength = float(min(max(value, STRENGTH_RANGE[0]), STRENGTH_RANGE[1]))
         if "denoise" in change and hasattr(p, "denoise"):
-            p.denoise = bool(change["denoise"])
+            p.denoise = self._denoise_amount if change["denoise"] else 0.0
         return self.state()
 
 
