@@ -137,6 +137,7 @@ def static_clip(enh_factory, photo: np.ndarray, sensor: Sensor, frames: int, war
             "temporal_noise": float(o.std(0).mean()),
             "psnr": float(np.mean([psnr(mean_match(x, t), t) for x, t in zip(outs[warm:], truths[warm:])])),
             "input_noise": float(np.stack(inputs[warm:]).astype(np.float64).std(0).mean()),
+            "mean": float(o.mean()),
         }
     return res
 
@@ -191,6 +192,29 @@ def libav_baseline(photo: np.ndarray, sensor: Sensor, frames: int, warm: int, se
         drain()
         out[name] = float(np.stack(outs[warm:]).astype(np.float64).std(0).mean())
     out["chain"] = f"{denoiser},{gamma[0]}"
+    return out
+
+
+def ffmpeg_baseline(photo: np.ndarray, sensor: Sensor, frames: int, warm: int, seed: int) -> dict:
+    """The ffmpeg program's ``eq=gamma=2`` and ``hqdn3d,eq=gamma=2`` on the same noisy static frames
+    (raw RGB through a pipe, 4:4:4, no codec): temporal noise and mean brightness of each output."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("ffmpeg")
+    if exe is None:
+        raise RuntimeError("no ffmpeg program")
+    rng = np.random.default_rng(seed)
+    lin = sensor.linear(photo)
+    inputs = np.stack([sensor.noisy(lin, rng) for _ in range(frames)])
+    h, w = photo.shape[:2]
+    out = {}
+    for name, vf in (("eq", "eq=gamma=2"), ("hqdn3d,eq", "hqdn3d,eq=gamma=2")):
+        cmd = [exe, "-nostdin", "-loglevel", "error", "-f", "rawvideo", "-pix_fmt", "rgb24", "-s", f"{w}x{h}",
+               "-r", "30", "-i", "-", "-vf", f"format=yuv444p,{vf},format=rgb24", "-f", "rawvideo", "-"]
+        raw = subprocess.run(cmd, input=inputs.tobytes(), capture_output=True, check=True).stdout
+        o = np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)[warm:].astype(np.float64)
+        out[name] = {"temporal_noise": float(o.std(0).mean()), "mean": float(o.mean())}
     return out
 
 
@@ -295,6 +319,19 @@ def quality(weights, args) -> None:
               f"{r['off']['flicker']['mean']:.2f} / {r['off']['flicker']['local']:.2f} -> "
               f"{r['auto']['flicker']['mean']:.2f} / {r['auto']['flicker']['local']:.2f} | "
               f"{'yes' if ratio <= 0.35 and gain >= 4 else 'NO'} |")
+    try:  # the issue's baseline: ffmpeg hqdn3d,eq=gamma=2, compared at equal brightness (noise / mean)
+        coffee = static_clip(enh_factory, fit(pics["coffee"], w, h), sensor, args.frames, args.warm, seed=1)
+        f = ffmpeg_baseline(fit(pics["coffee"], w, h), sensor, args.frames, args.warm, seed=1)
+        ours = {m: coffee[m]["temporal_noise"] / coffee[m]["mean"] for m in ("off", "auto")}
+        theirs = {k: v["temporal_noise"] / v["mean"] for k, v in f.items()}
+        print(f"\nffmpeg baseline (coffee, same frames; noise as a fraction of the output's mean brightness, i.e. at "
+              f"equal brightness): eq=gamma=2 {theirs['eq']:.4f}, hqdn3d,eq=gamma=2 {theirs['hqdn3d,eq']:.4f}; "
+              f"lowlight off {ours['off']:.4f}, auto {ours['auto']:.4f} -> auto is "
+              f"{'below' if ours['auto'] < theirs['hqdn3d,eq'] else 'NOT below'} hqdn3d "
+              f"({ours['auto'] / theirs['hqdn3d,eq']:.2f}x); means: ffmpeg {f['hqdn3d,eq']['mean']:.1f}, "
+              f"lowlight auto {coffee['auto']['mean']:.1f}")
+    except Exception as exc:  # noqa: BLE001 - report, do not fail the run
+        print(f"\nffmpeg baseline unavailable: {exc}")
     try:
         b = libav_baseline(fit(pics["coffee"], w, h), sensor, args.frames, args.warm, seed=1)
         print(f"\nlibavfilter baseline (coffee, PyAV av.filter.Graph; hqdn3d/eq {'present' if 'hqdn3d' in b['chain'] else 'absent, so'} "
