@@ -77,6 +77,59 @@ def exposure_control(enhanced: torch.Tensor, level: float = EXPOSURE_LEVEL,
     return ((pooled - level) ** 2).mean()
 
 
+def adaptive_exposure_target(original: torch.Tensor, level: float, knee: float,
+                             patch: int = EXPOSURE_PATCH) -> torch.Tensor:
+    """Per-patch exposure target ``N x 1 x H/patch x W/patch`` that never asks to darken and
+    leaves well-exposed patches alone.
+
+    With ``m`` the input patch's channel-mean brightness::
+
+        target = m + max(level - m, 0) * clamp(1 - m / knee, 0, 1) ** 2
+
+    A black patch is asked for ``level`` (as in the official loss); the lift fades out
+    smoothly and is zero for patches at or above ``knee``, so a well-exposed photo is (nearly)
+    left as it is instead of being pushed towards ``level`` and washed out, and a bright patch
+    is never pulled down. ``knee = inf`` gives ``max(level, m)``.
+    """
+    m = F.avg_pool2d(original.mean(dim=1, keepdim=True), patch)
+    if knee == float("inf"):
+        return torch.maximum(m, torch.full_like(m, level))
+    fade = (1 - m / knee).clamp(0, 1) ** 2
+    return m + (level - m).clamp(min=0) * fade
+
+
+def adaptive_exposure(enhanced: torch.Tensor, original: torch.Tensor, level: float, knee: float,
+                      patch: int = EXPOSURE_PATCH) -> torch.Tensor:
+    """Mean squared distance of every ``patch x patch`` block's brightness from
+    :func:`adaptive_exposure_target` of the input (scalar)."""
+    pooled = F.avg_pool2d(enhanced.mean(dim=1, keepdim=True), patch)
+    return ((pooled - adaptive_exposure_target(original, level, knee, patch)) ** 2).mean()
+
+
+def neutrality(original: torch.Tensor, maps: torch.Tensor, tolerance: float = 0.06,
+               pool: int = 5) -> torch.Tensor:
+    """Neutral-in, neutral-out penalty on the curve maps (scalar).
+
+    Where the (locally averaged, so sensor chroma noise does not count) input is grey, the
+    three channels' curve maps should be equal, otherwise grey turns into a colour cast (the
+    grey-world colour loss only constrains whole-crop channel means, and learns the training
+    photos' average cast). Per pixel, ``greyness = clamp(1 - chroma / tolerance, 0, 1)`` with
+    ``chroma = (max_c - min_c) / (mean_c + 0.02)`` of the input; the loss is the mean of
+    ``greyness * sum_c (a_c - mean_c a)^2`` over pixels and iterations. Maps may be at a lower
+    resolution than the input (Zero-DCE++ estimation size): the input is resized to the maps.
+    """
+    n, c, h, w = maps.shape
+    x = original
+    if x.shape[-2:] != (h, w):
+        x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+    x = F.avg_pool2d(x, pool, stride=1, padding=pool // 2, count_include_pad=False)
+    chroma = (x.amax(1, keepdim=True) - x.amin(1, keepdim=True)) / (x.mean(1, keepdim=True) + 0.02)
+    greyness = (1 - chroma / tolerance).clamp(0, 1)
+    a = maps.view(n, c // 3, 3, h, w)
+    spread = ((a - a.mean(2, keepdim=True)) ** 2).sum(2)  # N x iterations x h x w
+    return (greyness * spread).mean()
+
+
 def illumination_smoothness(maps: torch.Tensor) -> torch.Tensor:
     """First-order illumination smoothness (the official ``L_TV``, scalar).
 
@@ -131,6 +184,11 @@ class ZeroReferenceLoss:
     ``smoothness_order=1`` uses the official first-order term with weight
     ``tv``; ``2`` replaces it with :func:`second_order_smoothness` weighted by
     ``tv2``. Defaults are the official weights for ``model``.
+
+    ``exposure_target="adaptive"`` replaces the official fixed exposure level by
+    :func:`adaptive_exposure_target` (with ``exposure_knee``); ``neutral > 0`` adds
+    :func:`neutrality` with that weight. The defaults here are the official loss; ``lowlight
+    train``'s defaults turn both on.
     """
 
     model: str = "zero-dce++"
@@ -141,16 +199,22 @@ class ZeroReferenceLoss:
     tv: float | None = None
     tv2: float | None = None
     exposure_level: float = EXPOSURE_LEVEL
+    exposure_target: str = "fixed"
+    exposure_knee: float = float("inf")
+    neutral: float = 0.0
     weights: dict = field(init=False)
 
     def __post_init__(self) -> None:
         if self.smoothness_order not in (1, 2):
             raise ValueError(f"smoothness_order must be 1 or 2, got {self.smoothness_order}")
+        if self.exposure_target not in ("fixed", "adaptive"):
+            raise ValueError(f"exposure_target must be 'fixed' or 'adaptive', got {self.exposure_target!r}")
         base = dict(OFFICIAL_WEIGHTS[self.model])
         for key in ("spa", "exp", "col", "tv"):
             if getattr(self, key) is not None:
                 base[key] = float(getattr(self, key))
         base["tv2"] = float(self.tv2) if self.tv2 is not None else base["tv"]
+        base["neutral"] = float(self.neutral)
         self.weights = base
 
     def __call__(self, original: torch.Tensor, enhanced: torch.Tensor,
@@ -159,9 +223,14 @@ class ZeroReferenceLoss:
         w = self.weights
         terms = {
             "spa": w["spa"] * spatial_consistency(enhanced, original).mean(),
-            "exp": w["exp"] * exposure_control(enhanced, self.exposure_level),
             "col": w["col"] * color_constancy(enhanced).mean(),
         }
+        if self.exposure_target == "fixed":
+            terms["exp"] = w["exp"] * exposure_control(enhanced, self.exposure_level)
+        else:
+            terms["exp"] = w["exp"] * adaptive_exposure(enhanced, original, self.exposure_level, self.exposure_knee)
+        if w["neutral"]:
+            terms["neutral"] = w["neutral"] * neutrality(original, maps)
         if self.smoothness_order == 1:
             terms["tv"] = w["tv"] * illumination_smoothness(maps)
         else:
