@@ -263,6 +263,7 @@ def summarise(res: dict) -> dict:
 
 
 def _slug(label: str) -> str:
+    label = label.replace("++", "pp")
     return "".join(c if c.isalnum() else "_" for c in label).strip("_").lower()
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 import torch
@@ -47,16 +45,17 @@ def test_sensor_augment_is_seeded_quantised_and_has_grey_crops():
     assert means.min() < 0.05 and means.max() > 0.3
 
 
-def test_adaptive_exposure_target_lifts_dark_and_leaves_bright():
-    m = torch.tensor([0.0, 0.05, 0.2, 0.35, 0.5, 0.9]).view(1, 1, 1, 6).repeat_interleave(16, -1)
-    x = m.repeat_interleave(16, -2).expand(1, 3, 16, 96)
-    t = adaptive_exposure_target(x, level=0.6, knee=0.35).flatten()
-    assert float(t[0]) == pytest.approx(0.6)
-    assert float(t[1]) > 0.4 and 0.2 < float(t[2]) < 0.3
-    assert torch.allclose(t[3:], torch.tensor([0.35, 0.5, 0.9]))
-    assert torch.all(t >= m.flatten()[::16] - 1e-5)
-    t_inf = adaptive_exposure_target(x, level=0.6, knee=math.inf).flatten()
-    assert torch.allclose(t_inf, torch.tensor([0.6, 0.6, 0.6, 0.6, 0.6, 0.9]))
+def test_adaptive_exposure_target_lifts_shadows_monotonically_and_leaves_bright():
+    m = torch.tensor([0.0, 0.005, 0.05, 0.2, 0.4, 0.5, 0.9])
+    x = m.view(1, 1, 1, -1).repeat_interleave(16, -1).repeat_interleave(16, -2).expand(1, 3, 16, 16 * len(m))
+    t = adaptive_exposure_target(x, knee=0.4, gamma=0.5, max_gain=8.0).flatten()
+    assert float(t[0]) == 0.0 and float(t[1]) == pytest.approx(0.04, rel=1e-4)  # black stays black (gain cap)
+    assert float(t[2]) == pytest.approx(0.4 * (0.05 / 0.4) ** 0.5, rel=1e-4)
+    assert float(t[3]) == pytest.approx(0.4 * 0.5**0.5, rel=1e-4)
+    assert torch.allclose(t[4:], m[4:], atol=1e-6)  # at and above the knee: unchanged
+    assert torch.all(t[1:] > t[:-1]) and torch.all(t >= m - 1e-5)  # monotone, never darker
+    t_nocap = adaptive_exposure_target(x, knee=0.4, gamma=0.5).flatten()
+    assert float(t_nocap[1]) == pytest.approx(0.4 * (0.005 / 0.4) ** 0.5, rel=1e-4)
 
 
 def test_neutrality_penalises_unequal_maps_on_grey_only():
@@ -75,7 +74,7 @@ def test_neutrality_penalises_unequal_maps_on_grey_only():
 def test_loss_terms_for_new_options():
     x = torch.rand(2, 3, 32, 32) * 0.3
     maps = torch.rand(2, 3, 32, 32) * 0.2
-    _, t = ZeroReferenceLoss("zero-dce++", exposure_target="adaptive", exposure_knee=0.35, neutral=3.0)(x, x, maps)
+    _, t = ZeroReferenceLoss("zero-dce++", exposure_target="adaptive", exposure_knee=0.4, neutral=3.0)(x, x, maps)
     assert set(t) == {"spa", "exp", "col", "tv", "neutral"}
     _, t = ZeroReferenceLoss("zero-dce++")(x, x, maps)
     assert "neutral" not in t

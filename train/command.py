@@ -45,7 +45,8 @@ def register(sub) -> None:
     p.add_argument("--steps", type=positive_int, default=d.steps, help=f"optimiser steps (default {d.steps})")
     p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help=f"crops per step (default {d.batch_size})")
     p.add_argument("--crop", type=positive_int, default=d.crop, help=f"crop side in pixels (default {d.crop})")
-    p.add_argument("--lr", type=float, default=OFFICIAL_LR, help=f"Adam learning rate (official {OFFICIAL_LR})")
+    p.add_argument("--lr", type=float, default=d.lr,
+                   help=f"Adam learning rate (default {d.lr:g}; official {OFFICIAL_LR:g}, too slow for a CPU-sized budget)")
     p.add_argument("--weight-decay", type=float, default=OFFICIAL_WEIGHT_DECAY,
                    help=f"Adam weight decay (official {OFFICIAL_WEIGHT_DECAY})")
     p.add_argument("--grad-clip", type=float, default=OFFICIAL_GRAD_CLIP,
@@ -56,15 +57,19 @@ def register(sub) -> None:
                         "smooth illumination gradients (default 1)")
     p.add_argument("--tv-weight", type=float, help="weight of first-order smoothness (official: 200 zero-dce, 1600 zero-dce++)")
     p.add_argument("--tv2-weight", type=float, help="weight of second-order smoothness (default: the first-order weight)")
-    p.add_argument("--exposure-level", type=float, default=d.exposure_level, help="target brightness of 16x16 patches, in [0, 1] (default 0.6, the papers' E; "
-                        "short CPU runs at 0.6 give over-bright models, the bundled weights were fine-tuned at 0.4)")
+    p.add_argument("--exposure-level", type=float, default=d.exposure_level, help="--exposure-target fixed: target brightness of 16x16 patches, in [0, 1] (default 0.6, the papers' E)")
     p.add_argument("--exposure-target", choices=["fixed", "adaptive"], default=d.exposure_target,
-                   help="exposure loss target per 16x16 patch: 'fixed' = the exposure level everywhere (official); "
-                        "'adaptive' = lift dark patches towards the level, fading out to no change at the knee "
-                        f"brightness, never darken (default {d.exposure_target})")
+                   help="exposure loss target per 16x16 patch: 'fixed' = --exposure-level everywhere (official); "
+                        "'adaptive' = a monotone shadow lift of the patch's own brightness m: knee * (m / knee) ** "
+                        "gamma below the knee (at most --exposure-max-gain times m), m itself above it, so "
+                        f"well-exposed content is left alone and nothing is darkened (default {d.exposure_target})")
     p.add_argument("--exposure-knee", type=float, default=d.exposure_knee,
-                   help=f"adaptive target: input patch brightness at and above which the target is the patch's own "
-                        f"brightness (default {d.exposure_knee}; 'inf' gives max(level, patch))")
+                   help=f"adaptive target: patch brightness from which the target is the patch itself (default {d.exposure_knee})")
+    p.add_argument("--exposure-gamma", type=float, default=d.exposure_gamma,
+                   help=f"adaptive target: power of the shadow lift below the knee, < 1 brightens (default {d.exposure_gamma})")
+    p.add_argument("--exposure-max-gain", type=float, default=d.exposure_max_gain,
+                   help="adaptive target: never ask for more than this many times a patch's input brightness, so "
+                        f"black regions stay dark ('inf' = no cap; default {d.exposure_max_gain:g})")
     p.add_argument("--spa-weight", type=float, help="spatial consistency weight (official 1)")
     p.add_argument("--exp-weight", type=float, help="exposure weight (official 10)")
     p.add_argument("--col-weight", type=float, help="colour constancy (grey-world) weight (official 5)")
@@ -117,7 +122,9 @@ def run(args: argparse.Namespace) -> int:
         crop=args.crop, lr=args.lr, weight_decay=args.weight_decay, grad_clip=args.grad_clip,
         smoothness_order=args.smoothness_order, tv_weight=args.tv_weight, tv2_weight=args.tv2_weight,
         exposure_level=args.exposure_level, exposure_target=args.exposure_target, exposure_knee=args.exposure_knee,
-        spa_weight=args.spa_weight, exp_weight=args.exp_weight, col_weight=args.col_weight,
+        exposure_gamma=args.exposure_gamma,
+        exposure_max_gain=args.exposure_max_gain, spa_weight=args.spa_weight, exp_weight=args.exp_weight,
+        col_weight=args.col_weight,
         neutral_weight=args.neutral_weight, augment=args.augment, gain_range=args.gain_range,
         gamma_range=args.gamma_range, grey_prob=args.grey_prob, wb_jitter=args.wb_jitter,
         exposure_range=args.exposure_range, noise_prob=args.noise_prob, photon_range=args.photon_range,

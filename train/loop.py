@@ -37,7 +37,7 @@ class TrainConfig:
     steps: int = 2000
     batch_size: int = 8
     crop: int = 128
-    lr: float = OFFICIAL_LR
+    lr: float = 1e-3
     weight_decay: float = OFFICIAL_WEIGHT_DECAY
     grad_clip: float = OFFICIAL_GRAD_CLIP
     smoothness_order: int = 1
@@ -46,7 +46,9 @@ class TrainConfig:
     exposure_level: float = 0.6
     # "adaptive": per-patch target that leaves well-exposed patches alone (losses.adaptive_exposure_target)
     exposure_target: str = "adaptive"
-    exposure_knee: float = 0.35
+    exposure_knee: float = 0.4
+    exposure_gamma: float = 0.5
+    exposure_max_gain: float = 8.0
     spa_weight: Optional[float] = None
     exp_weight: Optional[float] = None
     col_weight: Optional[float] = None
@@ -119,7 +121,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     criterion = ZeroReferenceLoss(cfg.model, cfg.smoothness_order, spa=cfg.spa_weight, exp=cfg.exp_weight,
                                   col=cfg.col_weight, tv=cfg.tv_weight, tv2=cfg.tv2_weight,
                                   exposure_level=cfg.exposure_level, exposure_target=cfg.exposure_target,
-                                  exposure_knee=cfg.exposure_knee, neutral=cfg.neutral_weight)
+                                  exposure_knee=cfg.exposure_knee, exposure_gamma=cfg.exposure_gamma,
+                                  exposure_max_gain=cfg.exposure_max_gain,
+                                  neutral=cfg.neutral_weight)
     augment = make_augment(cfg)
     step = 0
     ckpt = checkpoint_path(output)

@@ -77,33 +77,36 @@ def exposure_control(enhanced: torch.Tensor, level: float = EXPOSURE_LEVEL,
     return ((pooled - level) ** 2).mean()
 
 
-def adaptive_exposure_target(original: torch.Tensor, level: float, knee: float,
-                             patch: int = EXPOSURE_PATCH) -> torch.Tensor:
-    """Per-patch exposure target ``N x 1 x H/patch x W/patch`` that never asks to darken and
-    leaves well-exposed patches alone.
+def adaptive_exposure_target(original: torch.Tensor, knee: float, gamma: float = 0.5,
+                             max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH) -> torch.Tensor:
+    """Per-patch exposure target ``N x 1 x H/patch x W/patch``: lift shadows, leave well-exposed
+    patches alone, never darken.
 
     With ``m`` the input patch's channel-mean brightness::
 
-        target = m + max(level - m, 0) * clamp(1 - m / knee, 0, 1) ** 2
+        target = m                                          if m >= knee
+        target = min(knee * (m / knee) ** gamma, max_gain * m)   otherwise
 
-    A black patch is asked for ``level`` (as in the official loss); the lift fades out
-    smoothly and is zero for patches at or above ``knee``, so a well-exposed photo is (nearly)
-    left as it is instead of being pushed towards ``level`` and washed out, and a bright patch
-    is never pulled down. ``knee = inf`` gives ``max(level, m)``.
+    This is a monotone tone curve of the patch brightness (a power-law shadow lift that
+    meets the identity at ``knee``), so large-scale contrast is kept: brighter patches stay
+    brighter. The official loss instead asks every patch for one level (0.6), which washes out
+    well-exposed photos and flattens everything towards that level. The gain cap keeps black
+    patches (night sky, the darkest training crops, mostly quantisation and sensor noise) dark:
+    without it they dominate the loss and the net learns one strong global curve.
     """
     m = F.avg_pool2d(original.mean(dim=1, keepdim=True), patch)
-    if knee == float("inf"):
-        return torch.maximum(m, torch.full_like(m, level))
-    fade = (1 - m / knee).clamp(0, 1) ** 2
-    return m + (level - m).clamp(min=0) * fade
+    lift = knee * (m.clamp(min=0) / knee) ** gamma
+    if max_gain != float("inf"):
+        lift = torch.minimum(lift, max_gain * m)
+    return torch.where(m >= knee, m, torch.maximum(lift, m))
 
 
-def adaptive_exposure(enhanced: torch.Tensor, original: torch.Tensor, level: float, knee: float,
-                      patch: int = EXPOSURE_PATCH) -> torch.Tensor:
+def adaptive_exposure(enhanced: torch.Tensor, original: torch.Tensor, knee: float, gamma: float = 0.5,
+                      max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH) -> torch.Tensor:
     """Mean squared distance of every ``patch x patch`` block's brightness from
     :func:`adaptive_exposure_target` of the input (scalar)."""
     pooled = F.avg_pool2d(enhanced.mean(dim=1, keepdim=True), patch)
-    return ((pooled - adaptive_exposure_target(original, level, knee, patch)) ** 2).mean()
+    return ((pooled - adaptive_exposure_target(original, knee, gamma, max_gain, patch)) ** 2).mean()
 
 
 def neutrality(original: torch.Tensor, maps: torch.Tensor, tolerance: float = 0.06,
@@ -186,7 +189,7 @@ class ZeroReferenceLoss:
     ``tv2``. Defaults are the official weights for ``model``.
 
     ``exposure_target="adaptive"`` replaces the official fixed exposure level by
-    :func:`adaptive_exposure_target` (with ``exposure_knee``); ``neutral > 0`` adds
+    :func:`adaptive_exposure_target` (with ``exposure_knee``, ``exposure_gamma`` and ``exposure_max_gain``; ``exposure_level`` is then unused); ``neutral > 0`` adds
     :func:`neutrality` with that weight. The defaults here are the official loss; ``lowlight
     train``'s defaults turn both on.
     """
@@ -200,7 +203,9 @@ class ZeroReferenceLoss:
     tv2: float | None = None
     exposure_level: float = EXPOSURE_LEVEL
     exposure_target: str = "fixed"
-    exposure_knee: float = float("inf")
+    exposure_knee: float = 0.4
+    exposure_gamma: float = 0.5
+    exposure_max_gain: float = float("inf")
     neutral: float = 0.0
     weights: dict = field(init=False)
 
@@ -228,7 +233,8 @@ class ZeroReferenceLoss:
         if self.exposure_target == "fixed":
             terms["exp"] = w["exp"] * exposure_control(enhanced, self.exposure_level)
         else:
-            terms["exp"] = w["exp"] * adaptive_exposure(enhanced, original, self.exposure_level, self.exposure_knee)
+            terms["exp"] = w["exp"] * adaptive_exposure(enhanced, original, self.exposure_knee, self.exposure_gamma,
+                                                        self.exposure_max_gain)
         if w["neutral"]:
             terms["neutral"] = w["neutral"] * neutrality(original, maps)
         if self.smoothness_order == 1:
