@@ -25,6 +25,11 @@ OFFICIAL_LR = 1e-4
 OFFICIAL_WEIGHT_DECAY = 1e-4
 OFFICIAL_GRAD_CLIP = 0.1
 MAX_SKIPPED = 20
+# Default first-order smoothness weights of ``lowlight train`` (``tv_weight=None``). The official ones
+# (200 / 1600, losses.OFFICIAL_WEIGHTS) flatten the maps into one global curve within a CPU-sized
+# budget (benchmarks/RESULTS.md); 20 lets Zero-DCE++ learn intensity-dependent curves. Zero-DCE's
+# term sums 24 map channels instead of 3, hence 20 / 8 (not tuned: no Zero-DCE run at it yet).
+DEFAULT_TV_WEIGHT = {"zero-dce++": 20.0, "zero-dce": 2.5}
 
 
 @dataclass
@@ -47,8 +52,8 @@ class TrainConfig:
     # "adaptive": per-patch target that leaves well-exposed patches alone (losses.adaptive_exposure_target)
     exposure_target: str = "adaptive"
     exposure_knee: float = 0.4
-    exposure_gamma: float = 0.5
-    exposure_max_gain: float = 8.0
+    exposure_gamma: float = 0.2
+    exposure_max_gain: float = 16.0
     spa_weight: Optional[float] = None
     exp_weight: Optional[float] = None
     col_weight: Optional[float] = None
@@ -69,6 +74,11 @@ class TrainConfig:
     threads: Optional[int] = None
     init: Optional[str] = None
     history: list = field(default_factory=list)
+
+
+def tv_weight(cfg: TrainConfig) -> float:
+    """The first-order smoothness weight ``cfg`` asks for (:data:`DEFAULT_TV_WEIGHT` when unset)."""
+    return DEFAULT_TV_WEIGHT[cfg.model] if cfg.tv_weight is None else cfg.tv_weight
 
 
 def make_augment(cfg: TrainConfig):
@@ -119,7 +129,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
         model.load_state_dict(state)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
     criterion = ZeroReferenceLoss(cfg.model, cfg.smoothness_order, spa=cfg.spa_weight, exp=cfg.exp_weight,
-                                  col=cfg.col_weight, tv=cfg.tv_weight, tv2=cfg.tv2_weight,
+                                  col=cfg.col_weight, tv=tv_weight(cfg), tv2=cfg.tv2_weight,
                                   exposure_level=cfg.exposure_level, exposure_target=cfg.exposure_target,
                                   exposure_knee=cfg.exposure_knee, exposure_gamma=cfg.exposure_gamma,
                                   exposure_max_gain=cfg.exposure_max_gain,
@@ -175,6 +185,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     model = model.to(memory_format=torch.contiguous_format).eval()
     meta = _meta(cfg, step)
     meta["train_seconds"] = round(time.monotonic() - started, 1)
+    meta["loss_weights"] = dict(criterion.weights)
     save_checkpoint(output, model, meta=meta)
     return output
 

@@ -102,11 +102,22 @@ def adaptive_exposure_target(original: torch.Tensor, knee: float, gamma: float =
 
 
 def adaptive_exposure(enhanced: torch.Tensor, original: torch.Tensor, knee: float, gamma: float = 0.5,
-                      max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH) -> torch.Tensor:
+                      max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH, log_eps: float | None = 0.02) -> torch.Tensor:
     """Mean squared distance of every ``patch x patch`` block's brightness from
-    :func:`adaptive_exposure_target` of the input (scalar)."""
+    :func:`adaptive_exposure_target` of the input (scalar).
+
+    ``log_eps`` (default 0.02) measures the distance in log brightness,
+    ``log(pooled + eps) - log(target + eps)``, i.e. in stops: a dark patch that is 4x too dark
+    costs about as much as a mid-tone that is 4x too dark. A plain squared difference
+    (``log_eps=None``) makes a shadow at 0.03 that should be 0.12 cost almost nothing (0.008), so
+    shadows are barely lifted within a CPU-sized budget while the spatial-consistency term,
+    which charges any gain on noisy shadows, wins.
+    """
     pooled = F.avg_pool2d(enhanced.mean(dim=1, keepdim=True), patch)
-    return ((pooled - adaptive_exposure_target(original, knee, gamma, max_gain, patch)) ** 2).mean()
+    target = adaptive_exposure_target(original, knee, gamma, max_gain, patch)
+    if log_eps is None:
+        return ((pooled - target) ** 2).mean()
+    return ((torch.log(pooled + log_eps) - torch.log(target + log_eps)) ** 2).mean()
 
 
 def neutrality(original: torch.Tensor, maps: torch.Tensor, tolerance: float = 0.06,
@@ -226,15 +237,14 @@ class ZeroReferenceLoss:
                  maps: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Return ``(total, terms)``: the scalar loss and each weighted term as a float."""
         w = self.weights
-        terms = {
-            "spa": w["spa"] * spatial_consistency(enhanced, original).mean(),
-            "col": w["col"] * color_constancy(enhanced).mean(),
-        }
+        terms = {"spa": w["spa"] * spatial_consistency(enhanced, original).mean()}
         if self.exposure_target == "fixed":
             terms["exp"] = w["exp"] * exposure_control(enhanced, self.exposure_level)
         else:
             terms["exp"] = w["exp"] * adaptive_exposure(enhanced, original, self.exposure_knee, self.exposure_gamma,
                                                         self.exposure_max_gain)
+        # official order (spa, exp, col, tv): the total sums in the same order as before these options existed
+        terms["col"] = w["col"] * color_constancy(enhanced).mean()
         if w["neutral"]:
             terms["neutral"] = w["neutral"] * neutrality(original, maps)
         if self.smoothness_order == 1:

@@ -20,7 +20,9 @@ text                public domain (grayscale)
 ==================  ==========================================================
 
 ``chelsea`` (CC0) and ``rocket`` (public domain), which the first bundled weights
-trained on, are held out for ``benchmarks/quality_suite.py``.
+trained on, are held out for ``benchmarks/quality_suite.py``; ``--v1`` exports the
+first weights' six photos (astronaut, camera, chelsea, coffee, hubble_deep_field,
+rocket) and no generated scenes.
 
 ``generated_NN.png`` are procedural scenes (this module, seeded): smooth
 illumination gradients, grey and coloured shapes, grey ramps and textures. They
@@ -37,6 +39,8 @@ import numpy as np
 SAMPLES = ("astronaut", "brick", "camera", "cell", "clock", "coffee", "grass", "gravel", "hubble_deep_field",
            "microaneurysms", "text")
 HELD_OUT = ("chelsea", "rocket")
+# The six photos the first bundled weights were trained on (``--v1``; see lowlight/weights/MODEL_CARD.md).
+SAMPLES_V1 = ("astronaut", "camera", "chelsea", "coffee", "hubble_deep_field", "rocket")
 GENERATED = 12
 
 
@@ -75,8 +79,8 @@ def generated_scene(seed: int, size: tuple[int, int] = (384, 512)) -> np.ndarray
     return (np.clip(img, 0, 1) * 255 + 0.5).astype(np.uint8)
 
 
-def export(out_dir: Path, generated: int = GENERATED) -> list[Path]:
-    """Write each sample photo to ``out_dir/<name>.png`` and ``generated`` scenes; returns the paths."""
+def export(out_dir: Path, generated: int = GENERATED, names: tuple[str, ...] = SAMPLES) -> list[Path]:
+    """Write each photo in ``names`` to ``out_dir/<name>.png`` and ``generated`` scenes; returns the paths."""
     try:
         import skimage.data
     except ImportError:
@@ -85,7 +89,7 @@ def export(out_dir: Path, generated: int = GENERATED) -> list[Path]:
 
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for name in SAMPLES:
+    for name in names:
         img = getattr(skimage.data, name)()
         if img.ndim == 2:
             img = img[:, :, None]
@@ -100,7 +104,11 @@ def export(out_dir: Path, generated: int = GENERATED) -> list[Path]:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        sys.exit("usage: python -m lowlight.train.sample_data OUT_DIR")
-    for p in export(Path(sys.argv[1])):
+    args = sys.argv[1:]
+    v1 = "--v1" in args
+    args = [a for a in args if a != "--v1"]
+    if len(args) != 1:
+        sys.exit("usage: python -m lowlight.train.sample_data [--v1] OUT_DIR\n"
+                 "  --v1: only the six photos of the first bundled weights, no generated scenes")
+    for p in export(Path(args[0]), 0 if v1 else GENERATED, SAMPLES_V1 if v1 else SAMPLES):
         print(p)
