@@ -1,9 +1,15 @@
-"""Training data: a folder of photos, random crops and exposure augmentation.
+"""Training data: photos (or frames sampled from videos), random crops and augmentation.
 
-Zero-reference training needs no targets, only photos at many exposures. The
-augmentation makes them: ``y = quantise(clamp(gain * x ** gamma, 0, 1))`` with
-``log(gain)`` and ``gamma`` drawn uniformly, so the net sees dark,
-under-exposed, well-exposed and over-exposed versions of every crop.
+Zero-reference training needs no targets, only photos at many exposures. Two
+augmentations make them:
+
+* :class:`ExposureAugment` (the original one): ``y = quantise(clamp(gain * x ** gamma, 0, 1))``
+  with ``log(gain)`` and ``gamma`` drawn uniformly.
+* :class:`SensorAugment` (the default of ``lowlight train``): some crops made
+  greyscale (R = G = B), white-balance jitter on the others, then a camera-like
+  sensor model: sRGB -> linear light, exposure scaled, Poisson shot noise plus
+  Gaussian read noise in linear light, back to sRGB, 8-bit rounding.
+
 All randomness comes from one ``torch.Generator`` (repeatable with a seed).
 """
 
@@ -19,7 +25,85 @@ import torch.nn.functional as F
 
 from lowlight.errors import InputError
 from lowlight.imageio import find_images as scan_images
-from lowlight.imageio import read_image
+from lowlight.imageio import is_image_path, read_image
+
+VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".y4m")
+DEFAULT_FRAMES_PER_VIDEO = 24
+
+
+def is_video_path(path: Path) -> bool:
+    return path.suffix.lower() in VIDEO_SUFFIXES
+
+
+def find_videos(folder: Path) -> list[Path]:
+    """Video files under ``folder`` (recursive, sorted)."""
+    return sorted(p for p in folder.rglob("*") if p.is_file() and is_video_path(p) and not p.name.startswith("."))
+
+
+def video_frames(path: Path, count: int) -> list[np.ndarray]:
+    """``count`` frames sampled evenly across the clip ``path`` (uint8 RGB ``H x W x 3``), decoded with PyAV.
+
+    Decodes the whole clip once (training inputs are short clips) and keeps the
+    frames at ``round((i + 0.5) * n / count)``; clips shorter than ``count``
+    frames give every frame.
+    """
+    import av
+
+    try:
+        with av.open(str(path)) as container:
+            if not container.streams.video:
+                raise InputError(f"{path}: no video stream")
+            stream = container.streams.video[0]
+            frames = [f.to_ndarray(format="rgb24") for f in container.decode(stream)]
+    except av.error.FFmpegError as exc:
+        raise InputError(f"{path}: cannot decode video ({exc})") from None
+    if not frames:
+        raise InputError(f"{path}: video has no frames")
+    n = len(frames)
+    if n <= count:
+        return frames
+    picks = sorted({min(n - 1, int((i + 0.5) * n / count)) for i in range(count)})
+    return [frames[i] for i in picks]
+
+
+def _fit(x: torch.Tensor, crop: int, max_side: int) -> torch.Tensor:
+    """``1 x 3 x H x W`` -> downscaled (area) to ``max_side`` / upscaled so a ``crop`` fits."""
+    h, w = x.shape[-2:]
+    k = min(1.0, max_side / max(h, w))
+    k = max(k, crop / min(h, w))
+    if k != 1.0:
+        size = (max(crop, round(h * k)), max(crop, round(w * k)))
+        x = F.interpolate(x, size=size, mode="bilinear", antialias=k < 1, align_corners=False).clamp_(0, 1)
+    return x[0].contiguous()
+
+
+def load_training_data(source: Path, crop: int, max_side: int = 768,
+                       frames_per_video: int = DEFAULT_FRAMES_PER_VIDEO) -> list[torch.Tensor]:
+    """Training images from ``source``: a folder of photos and/or videos, or one video file.
+
+    Photos load as in :func:`load_training_images`; every video contributes
+    ``frames_per_video`` frames sampled evenly across the clip.
+    Returns float32 ``3 x H x W`` tensors in [0, 1].
+    """
+    source = Path(source)
+    if source.is_file():
+        if not is_video_path(source):
+            raise InputError(f"{source}: not a folder of training images or a video file "
+                             f"({', '.join(VIDEO_SUFFIXES)})")
+        videos, photos = [source], []
+    else:
+        if not source.exists():
+            raise InputError(f"{source}: no such folder")
+        videos = find_videos(source) if source.is_dir() else []
+        has_photos = source.is_dir() and any(p.is_file() and is_image_path(p) for p in source.rglob("*"))
+        # No videos: load_training_images gives the usual errors (not a folder, no images found).
+        photos = load_training_images(source, crop, max_side) if has_photos or not videos else []
+    frames = []
+    for v in videos:
+        for f in video_frames(v, frames_per_video):
+            x = torch.from_numpy(f.astype(np.float32) / 255.0).permute(2, 0, 1)[None]
+            frames.append(_fit(x, crop, max_side))
+    return photos + frames
 
 
 def find_images(folder: Path) -> list[Path]:
@@ -45,13 +129,7 @@ def load_training_images(folder: Path, crop: int, max_side: int = 768) -> list[t
         loaded = read_image(path)
         top = 255.0 if loaded.rgb.dtype == np.uint8 else 65535.0
         x = torch.from_numpy(loaded.rgb.astype(np.float32) / top).permute(2, 0, 1)[None]
-        h, w = x.shape[-2:]
-        k = min(1.0, max_side / max(h, w))
-        k = max(k, crop / min(h, w))
-        if k != 1.0:
-            size = (max(crop, round(h * k)), max(crop, round(w * k)))
-            x = F.interpolate(x, size=size, mode="bilinear", antialias=k < 1, align_corners=False).clamp_(0, 1)
-        images.append(x[0].contiguous())
+        images.append(_fit(x, crop, max_side))
     return images
 
 
@@ -76,6 +154,112 @@ class ExposureAugment:
         g0, g1 = self.gamma_range
         gamma = g0 + (g1 - g0) * torch.rand(n, 1, 1, 1, generator=generator)
         y = (gain * x.clamp(min=0).pow(gamma)).clamp_(0, 1)
+        if self.quantise:
+            y = torch.round(y * 255) / 255
+        return y
+
+
+def srgb_to_linear(x: torch.Tensor) -> torch.Tensor:
+    """IEC 61966-2-1 sRGB decoding, [0, 1] -> linear [0, 1]."""
+    return torch.where(x <= 0.04045, x / 12.92, ((x.clamp(min=0) + 0.055) / 1.055) ** 2.4)
+
+
+def linear_to_srgb(x: torch.Tensor) -> torch.Tensor:
+    """IEC 61966-2-1 sRGB encoding, linear [0, 1] -> [0, 1] (input clamped to [0, 1])."""
+    x = x.clamp(0, 1)
+    return torch.where(x <= 0.0031308, 12.92 * x, 1.055 * x.clamp(min=0.0031308) ** (1 / 2.4) - 0.055)
+
+
+def _log_uniform(n: int, lo: float, hi: float, generator: torch.Generator) -> torch.Tensor:
+    a, b = math.log(lo), math.log(hi)
+    return torch.exp(a + (b - a) * torch.rand(n, generator=generator))
+
+
+@dataclass
+class SensorModel:
+    """Camera-like darkening of clean sRGB images (shared by training and ``benchmarks/``).
+
+    ``y = srgb(clamp((Poisson(k * lin(x) * photons) / photons + N(0, read^2)), 0, 1))`` rounded to
+    8 bits, where ``k`` is the exposure (scale in linear light), ``photons`` the electrons a
+    full-scale pixel would collect *at the darkened exposure* and ``read`` the read-noise
+    standard deviation as a fraction of full scale. ``photons=None`` gives no noise.
+    """
+
+    quantise: bool = True
+
+    def __call__(self, x: torch.Tensor, exposure: torch.Tensor, photons: torch.Tensor | None,
+                 read: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
+        """``x``: ``N x 3 x H x W`` sRGB in [0, 1]; ``exposure``/``photons``/``read``: ``N`` values."""
+        n = x.shape[0]
+        lin = srgb_to_linear(x) * exposure.view(n, 1, 1, 1)
+        if photons is not None:
+            p = photons.view(n, 1, 1, 1)
+            shot = torch.poisson(lin * p.clamp(max=1e6), generator=generator) / p.clamp(max=1e6)
+            lin = torch.where(torch.isfinite(p), shot, lin)  # photons = inf: no shot noise
+        if read is not None:
+            lin = lin + read.view(n, 1, 1, 1) * torch.randn(lin.shape, generator=generator)
+        y = linear_to_srgb(lin)
+        if self.quantise:
+            y = torch.round(y * 255) / 255
+        return y
+
+
+@dataclass
+class SensorAugment:
+    """Greyscale crops, white-balance jitter and a sensor noise model (the default augmentation).
+
+    Per crop, in this order:
+
+    * with probability ``grey_prob`` the crop becomes greyscale (Rec. 601 luma in all three
+      channels, and the same noise in all three), so the net meets truly neutral content;
+    * otherwise (probability ``wb_prob``) the red and blue channels are multiplied in
+      linear light by gains log-uniform in ``[1/(1+wb), 1+wb]`` (the green channel is the
+      reference), so casts in either direction are seen equally often and the colour loss cannot
+      learn one photo collection's average cast;
+    * exposure ``k`` log-uniform in ``exposure_range`` (scale in linear light; 1 keeps the photo's
+      exposure, 0.01 is about 6.6 stops darker);
+    * with probability ``noise_prob``: shot noise with ``photons`` (electrons at full scale after
+      the exposure) log-uniform in ``photon_range`` and Gaussian read noise with standard
+      deviation log-uniform in ``read_range`` (fraction of full scale), in linear light;
+    * back to sRGB, then a mild tone-curve jitter ``y ** gamma`` (``gamma`` uniform in
+      ``gamma_range``; cameras' tone curves differ), 8-bit rounding.
+    """
+
+    grey_prob: float = 0.25
+    wb_prob: float = 0.75
+    wb: float = 0.3
+    exposure_range: tuple[float, float] = (0.004, 1.5)
+    noise_prob: float = 0.8
+    photon_range: tuple[float, float] = (300.0, 30000.0)
+    read_range: tuple[float, float] = (2e-4, 3e-3)
+    gamma_range: tuple[float, float] = (0.85, 1.2)
+    quantise: bool = True
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
+        """``x``: ``N x 3 x H x W`` in [0, 1] -> same shape, augmented per image."""
+        n = x.shape[0]
+        grey = torch.rand(n, generator=generator) < self.grey_prob
+        wb = torch.rand(n, generator=generator) < self.wb_prob
+        gains = _log_uniform(2 * n, 1 / (1 + self.wb), 1 + self.wb, generator).view(n, 2)
+        exposure = _log_uniform(n, *self.exposure_range, generator)
+        noisy = torch.rand(n, generator=generator) < self.noise_prob
+        photons = _log_uniform(n, *self.photon_range, generator)
+        read = _log_uniform(n, *self.read_range, generator)
+        g0, g1 = self.gamma_range
+        gamma = g0 + (g1 - g0) * torch.rand(n, generator=generator)
+        lin = srgb_to_linear(x.clamp(0, 1))
+        luma = (lin * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        cg = torch.ones(n, 3)
+        cg[:, 0], cg[:, 2] = gains[:, 0], gains[:, 1]
+        cg = torch.where(wb[:, None], cg, torch.ones_like(cg))
+        lin = torch.where(grey.view(n, 1, 1, 1), luma.expand_as(lin), (lin * cg.view(n, 3, 1, 1)).clamp(0, 1))
+        # photons = inf is "no shot noise"; read = 0 is "no read noise": keeps one code path (and one RNG use).
+        photons = torch.where(noisy, photons, torch.full_like(photons, math.inf))
+        read = torch.where(noisy, read, torch.zeros_like(read))
+        y = SensorModel(quantise=False)(linear_to_srgb(lin), exposure, photons, read, generator)
+        # greyscale crops stay exactly R = G = B (a monochrome source): one channel's noise for all three
+        y = torch.where(grey.view(n, 1, 1, 1), y[:, :1].expand_as(y), y)
+        y = y.clamp(0, 1).pow(gamma.view(n, 1, 1, 1))
         if self.quantise:
             y = torch.round(y * 255) / 255
         return y

@@ -16,7 +16,8 @@ from lowlight.errors import LowlightError, OutputError, WeightsError, first_line
 from lowlight.kernels import apply_curves
 from lowlight.models import MODELS, init_weights
 from lowlight.weights import read_checkpoint, read_checkpoint_file, save_checkpoint
-from lowlight.train.data import ExposureAugment, load_training_images, sample_batch
+from lowlight.train.data import (DEFAULT_FRAMES_PER_VIDEO, ExposureAugment, SensorAugment, load_training_data,
+                                 sample_batch)
 from lowlight.train.losses import ZeroReferenceLoss
 
 # Official optimiser settings (lowlight_train.py of both repositories).
@@ -24,6 +25,11 @@ OFFICIAL_LR = 1e-4
 OFFICIAL_WEIGHT_DECAY = 1e-4
 OFFICIAL_GRAD_CLIP = 0.1
 MAX_SKIPPED = 20
+# Default first-order smoothness weights of ``lowlight train`` (``tv_weight=None``). The official ones
+# (200 / 1600, losses.OFFICIAL_WEIGHTS) flatten the maps into one global curve within a CPU-sized
+# budget (benchmarks/RESULTS.md); 20 lets Zero-DCE++ learn intensity-dependent curves. Zero-DCE's
+# term sums 24 map channels instead of 3, hence 20 / 8 (not tuned: no Zero-DCE run at it yet).
+DEFAULT_TV_WEIGHT = {"zero-dce++": 20.0, "zero-dce": 2.5}
 
 
 @dataclass
@@ -36,20 +42,54 @@ class TrainConfig:
     steps: int = 2000
     batch_size: int = 8
     crop: int = 128
-    lr: float = OFFICIAL_LR
+    lr: float = 1e-3
     weight_decay: float = OFFICIAL_WEIGHT_DECAY
     grad_clip: float = OFFICIAL_GRAD_CLIP
     smoothness_order: int = 1
     tv_weight: Optional[float] = None
     tv2_weight: Optional[float] = None
     exposure_level: float = 0.6
+    # "adaptive": per-patch target that leaves well-exposed patches alone (losses.adaptive_exposure_target)
+    exposure_target: str = "adaptive"
+    exposure_knee: float = 0.4
+    exposure_gamma: float = 0.2
+    exposure_max_gain: float = 16.0
+    spa_weight: Optional[float] = None
+    exp_weight: Optional[float] = None
+    col_weight: Optional[float] = None
+    neutral_weight: float = 20.0
+    # "sensor": SensorAugment (greyscale, white balance, noise); "exposure": the original gain/gamma one
+    augment: str = "sensor"
     gain_range: tuple = (0.04, 1.6)
     gamma_range: tuple = (0.8, 2.6)
+    grey_prob: float = 0.25
+    wb_jitter: float = 0.3
+    exposure_range: tuple = (0.004, 1.5)
+    noise_prob: float = 0.8
+    photon_range: tuple = (300.0, 30000.0)
+    read_noise_range: tuple = (2e-4, 3e-3)
+    frames_per_video: int = DEFAULT_FRAMES_PER_VIDEO
     seed: int = 0
     checkpoint_every: int = 250
     threads: Optional[int] = None
     init: Optional[str] = None
     history: list = field(default_factory=list)
+
+
+def tv_weight(cfg: TrainConfig) -> float:
+    """The first-order smoothness weight ``cfg`` asks for (:data:`DEFAULT_TV_WEIGHT` when unset)."""
+    return DEFAULT_TV_WEIGHT[cfg.model] if cfg.tv_weight is None else cfg.tv_weight
+
+
+def make_augment(cfg: TrainConfig):
+    """The augmentation ``cfg`` asks for (:class:`SensorAugment` or :class:`ExposureAugment`)."""
+    if cfg.augment == "exposure":
+        return ExposureAugment(tuple(cfg.gain_range), tuple(cfg.gamma_range))
+    if cfg.augment != "sensor":
+        raise LowlightError(f"unknown augmentation {cfg.augment!r}: choose 'sensor' or 'exposure'")
+    return SensorAugment(grey_prob=cfg.grey_prob, wb=cfg.wb_jitter, exposure_range=tuple(cfg.exposure_range),
+                         noise_prob=cfg.noise_prob, photon_range=tuple(cfg.photon_range),
+                         read_range=tuple(cfg.read_noise_range))
 
 
 def checkpoint_path(output: Path) -> Path:
@@ -78,7 +118,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
         raise OutputError(f"{output.parent}: output folder is not writable")
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    images = load_training_images(Path(cfg.images), cfg.crop)
+    images = load_training_data(Path(cfg.images), cfg.crop, frames_per_video=cfg.frames_per_video)
     generator = torch.Generator().manual_seed(cfg.seed)
     torch.manual_seed(cfg.seed)
     model = init_weights(MODELS[cfg.model](), generator)
@@ -88,9 +128,13 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
             raise LowlightError(f"{cfg.init}: is a {name} checkpoint, cannot initialise {cfg.model}")
         model.load_state_dict(state)
     optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, weight_decay=cfg.weight_decay)
-    criterion = ZeroReferenceLoss(cfg.model, cfg.smoothness_order, tv=cfg.tv_weight, tv2=cfg.tv2_weight,
-                                  exposure_level=cfg.exposure_level)
-    augment = ExposureAugment(tuple(cfg.gain_range), tuple(cfg.gamma_range))
+    criterion = ZeroReferenceLoss(cfg.model, cfg.smoothness_order, spa=cfg.spa_weight, exp=cfg.exp_weight,
+                                  col=cfg.col_weight, tv=tv_weight(cfg), tv2=cfg.tv2_weight,
+                                  exposure_level=cfg.exposure_level, exposure_target=cfg.exposure_target,
+                                  exposure_knee=cfg.exposure_knee, exposure_gamma=cfg.exposure_gamma,
+                                  exposure_max_gain=cfg.exposure_max_gain,
+                                  neutral=cfg.neutral_weight)
+    augment = make_augment(cfg)
     step = 0
     ckpt = checkpoint_path(output)
     if resume:
@@ -143,6 +187,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     model = model.to(memory_format=torch.contiguous_format).eval()
     meta = _meta(cfg, step)
     meta["train_seconds"] = round(time.monotonic() - started, 1)
+    meta["loss_weights"] = dict(criterion.weights)
     save_checkpoint(output, model, meta=meta)
     return output
 

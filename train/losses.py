@@ -77,6 +77,73 @@ def exposure_control(enhanced: torch.Tensor, level: float = EXPOSURE_LEVEL,
     return ((pooled - level) ** 2).mean()
 
 
+def adaptive_exposure_target(original: torch.Tensor, knee: float, gamma: float = 0.5,
+                             max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH) -> torch.Tensor:
+    """Per-patch exposure target ``N x 1 x H/patch x W/patch``: lift shadows, leave well-exposed
+    patches alone, never darken.
+
+    With ``m`` the input patch's channel-mean brightness::
+
+        target = m                                          if m >= knee
+        target = min(knee * (m / knee) ** gamma, max_gain * m)   otherwise
+
+    This is a monotone tone curve of the patch brightness (a power-law shadow lift that
+    meets the identity at ``knee``), so large-scale contrast is kept: brighter patches stay
+    brighter. The official loss instead asks every patch for one level (0.6), which washes out
+    well-exposed photos and flattens everything towards that level. The gain cap keeps black
+    patches (night sky, the darkest training crops, mostly quantisation and sensor noise) dark:
+    without it they dominate the loss and the net learns one strong global curve.
+    """
+    m = F.avg_pool2d(original.mean(dim=1, keepdim=True), patch)
+    lift = knee * (m.clamp(min=0) / knee) ** gamma
+    if max_gain != float("inf"):
+        lift = torch.minimum(lift, max_gain * m)
+    return torch.where(m >= knee, m, torch.maximum(lift, m))
+
+
+def adaptive_exposure(enhanced: torch.Tensor, original: torch.Tensor, knee: float, gamma: float = 0.5,
+                      max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH, log_eps: float | None = 0.02) -> torch.Tensor:
+    """Mean squared distance of every ``patch x patch`` block's brightness from
+    :func:`adaptive_exposure_target` of the input (scalar).
+
+    ``log_eps`` (default 0.02) measures the distance in log brightness,
+    ``log(pooled + eps) - log(target + eps)``, i.e. in stops: a dark patch that is 4x too dark
+    costs about as much as a mid-tone that is 4x too dark. A plain squared difference
+    (``log_eps=None``) makes a shadow at 0.03 that should be 0.12 cost almost nothing (0.008), so
+    shadows are barely lifted within a CPU-sized budget while the spatial-consistency term,
+    which charges any gain on noisy shadows, wins.
+    """
+    pooled = F.avg_pool2d(enhanced.mean(dim=1, keepdim=True), patch)
+    target = adaptive_exposure_target(original, knee, gamma, max_gain, patch)
+    if log_eps is None:
+        return ((pooled - target) ** 2).mean()
+    return ((torch.log(pooled + log_eps) - torch.log(target + log_eps)) ** 2).mean()
+
+
+def neutrality(original: torch.Tensor, maps: torch.Tensor, tolerance: float = 0.06,
+               pool: int = 5) -> torch.Tensor:
+    """Neutral-in, neutral-out penalty on the curve maps (scalar).
+
+    Where the (locally averaged, so sensor chroma noise does not count) input is grey, the
+    three channels' curve maps should be equal, otherwise grey turns into a colour cast (the
+    grey-world colour loss only constrains whole-crop channel means, and learns the training
+    photos' average cast). Per pixel, ``greyness = clamp(1 - chroma / tolerance, 0, 1)`` with
+    ``chroma = (max_c - min_c) / (mean_c + 0.02)`` of the input; the loss is the mean of
+    ``greyness * sum_c (a_c - mean_c a)^2`` over pixels and iterations. Maps may be at a lower
+    resolution than the input (Zero-DCE++ estimation size): the input is resized to the maps.
+    """
+    n, c, h, w = maps.shape
+    x = original
+    if x.shape[-2:] != (h, w):
+        x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
+    x = F.avg_pool2d(x, pool, stride=1, padding=pool // 2, count_include_pad=False)
+    chroma = (x.amax(1, keepdim=True) - x.amin(1, keepdim=True)) / (x.mean(1, keepdim=True) + 0.02)
+    greyness = (1 - chroma / tolerance).clamp(0, 1)
+    a = maps.view(n, c // 3, 3, h, w)
+    spread = ((a - a.mean(2, keepdim=True)) ** 2).sum(2)  # N x iterations x h x w
+    return (greyness * spread).mean()
+
+
 def illumination_smoothness(maps: torch.Tensor) -> torch.Tensor:
     """First-order illumination smoothness (the official ``L_TV``, scalar).
 
@@ -131,6 +198,11 @@ class ZeroReferenceLoss:
     ``smoothness_order=1`` uses the official first-order term with weight
     ``tv``; ``2`` replaces it with :func:`second_order_smoothness` weighted by
     ``tv2``. Defaults are the official weights for ``model``.
+
+    ``exposure_target="adaptive"`` replaces the official fixed exposure level by
+    :func:`adaptive_exposure_target` (with ``exposure_knee``, ``exposure_gamma`` and ``exposure_max_gain``; ``exposure_level`` is then unused); ``neutral > 0`` adds
+    :func:`neutrality` with that weight. The defaults here are the official loss; ``lowlight
+    train``'s defaults turn both on.
     """
 
     model: str = "zero-dce++"
@@ -141,27 +213,40 @@ class ZeroReferenceLoss:
     tv: float | None = None
     tv2: float | None = None
     exposure_level: float = EXPOSURE_LEVEL
+    exposure_target: str = "fixed"
+    exposure_knee: float = 0.4
+    exposure_gamma: float = 0.5
+    exposure_max_gain: float = float("inf")
+    neutral: float = 0.0
     weights: dict = field(init=False)
 
     def __post_init__(self) -> None:
         if self.smoothness_order not in (1, 2):
             raise ValueError(f"smoothness_order must be 1 or 2, got {self.smoothness_order}")
+        if self.exposure_target not in ("fixed", "adaptive"):
+            raise ValueError(f"exposure_target must be 'fixed' or 'adaptive', got {self.exposure_target!r}")
         base = dict(OFFICIAL_WEIGHTS[self.model])
         for key in ("spa", "exp", "col", "tv"):
             if getattr(self, key) is not None:
                 base[key] = float(getattr(self, key))
         base["tv2"] = float(self.tv2) if self.tv2 is not None else base["tv"]
+        base["neutral"] = float(self.neutral)
         self.weights = base
 
     def __call__(self, original: torch.Tensor, enhanced: torch.Tensor,
                  maps: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
         """Return ``(total, terms)``: the scalar loss and each weighted term as a float."""
         w = self.weights
-        terms = {
-            "spa": w["spa"] * spatial_consistency(enhanced, original).mean(),
-            "exp": w["exp"] * exposure_control(enhanced, self.exposure_level),
-            "col": w["col"] * color_constancy(enhanced).mean(),
-        }
+        terms = {"spa": w["spa"] * spatial_consistency(enhanced, original).mean()}
+        if self.exposure_target == "fixed":
+            terms["exp"] = w["exp"] * exposure_control(enhanced, self.exposure_level)
+        else:
+            terms["exp"] = w["exp"] * adaptive_exposure(enhanced, original, self.exposure_knee, self.exposure_gamma,
+                                                        self.exposure_max_gain)
+        # official order (spa, exp, col, tv): the total sums in the same order as before these options existed
+        terms["col"] = w["col"] * color_constancy(enhanced).mean()
+        if w["neutral"]:
+            terms["neutral"] = w["neutral"] * neutrality(original, maps)
         if self.smoothness_order == 1:
             terms["tv"] = w["tv"] * illumination_smoothness(maps)
         else:

@@ -18,6 +18,16 @@ def _range(text: str) -> tuple[float, float]:
     return lo, hi
 
 
+def _probability(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}") from None
+    if not 0 <= v <= 1:
+        raise argparse.ArgumentTypeError(f"expected a number in [0, 1], got {text!r}")
+    return v
+
+
 def register(sub) -> None:
     from lowlight.train.loop import OFFICIAL_GRAD_CLIP, OFFICIAL_LR, OFFICIAL_WEIGHT_DECAY, TrainConfig
 
@@ -28,13 +38,15 @@ def register(sub) -> None:
                     "control, colour constancy, illumination smoothness) on a folder of photos, on CPU. Photos "
                     "are cropped at random and re-exposed at random (gain and gamma) so the net sees under- and "
                     "over-exposed versions. Progress, running losses and checkpoints (OUT.ckpt) as it goes.")
-    p.add_argument("images", metavar="IMAGES_DIR", help="folder of training photos (searched recursively)")
+    p.add_argument("images", metavar="IMAGES", help="folder of training photos and/or videos (searched "
+                   "recursively), or one video file; videos give --frames-per-video frames each")
     p.add_argument("-o", "--output", required=True, metavar="WEIGHTS", help="where to write the trained weights (.pt)")
     p.add_argument("--model", default=d.model, choices=["zero-dce", "zero-dce++"], help="network (default zero-dce++)")
     p.add_argument("--steps", type=positive_int, default=d.steps, help=f"optimiser steps (default {d.steps})")
     p.add_argument("--batch-size", type=positive_int, default=d.batch_size, help=f"crops per step (default {d.batch_size})")
     p.add_argument("--crop", type=positive_int, default=d.crop, help=f"crop side in pixels (default {d.crop})")
-    p.add_argument("--lr", type=float, default=OFFICIAL_LR, help=f"Adam learning rate (official {OFFICIAL_LR})")
+    p.add_argument("--lr", type=float, default=d.lr,
+                   help=f"Adam learning rate (default {d.lr:g}; official {OFFICIAL_LR:g}, too slow for a CPU-sized budget)")
     p.add_argument("--weight-decay", type=float, default=OFFICIAL_WEIGHT_DECAY,
                    help=f"Adam weight decay (official {OFFICIAL_WEIGHT_DECAY})")
     p.add_argument("--grad-clip", type=float, default=OFFICIAL_GRAD_CLIP,
@@ -43,14 +55,55 @@ def register(sub) -> None:
                    help="illumination smoothness: 1 = official total variation of the curve maps, "
                         "2 = second-derivative (Hessian) penalty, which charges noise-like spots more than "
                         "smooth illumination gradients (default 1)")
-    p.add_argument("--tv-weight", type=float, help="weight of first-order smoothness (official: 200 zero-dce, 1600 zero-dce++)")
+    p.add_argument("--tv-weight", type=float,
+                   help="weight of first-order smoothness (default 20 zero-dce++, 2.5 zero-dce; official 1600 and "
+                        "200, which give near-global curves in a CPU-sized budget)")
     p.add_argument("--tv2-weight", type=float, help="weight of second-order smoothness (default: the first-order weight)")
-    p.add_argument("--exposure-level", type=float, default=d.exposure_level, help="target brightness of 16x16 patches, in [0, 1] (default 0.6, the papers' E; "
-                        "short CPU runs at 0.6 give over-bright models, the bundled weights were fine-tuned at 0.4)")
+    p.add_argument("--exposure-level", type=float, default=d.exposure_level, help="--exposure-target fixed: target brightness of 16x16 patches, in [0, 1] (default 0.6, the papers' E)")
+    p.add_argument("--exposure-target", choices=["fixed", "adaptive"], default=d.exposure_target,
+                   help="exposure loss target per 16x16 patch: 'fixed' = --exposure-level everywhere (official); "
+                        "'adaptive' = a monotone shadow lift of the patch's own brightness m: knee * (m / knee) ** "
+                        "gamma below the knee (at most --exposure-max-gain times m), m itself above it, so "
+                        f"well-exposed content is left alone and nothing is darkened (default {d.exposure_target})")
+    p.add_argument("--exposure-knee", type=float, default=d.exposure_knee,
+                   help=f"adaptive target: patch brightness from which the target is the patch itself (default {d.exposure_knee})")
+    p.add_argument("--exposure-gamma", type=float, default=d.exposure_gamma,
+                   help=f"adaptive target: power of the shadow lift below the knee, < 1 brightens (default {d.exposure_gamma})")
+    p.add_argument("--exposure-max-gain", type=float, default=d.exposure_max_gain,
+                   help="adaptive target: never ask for more than this many times a patch's input brightness, so "
+                        f"black regions stay dark ('inf' = no cap; default {d.exposure_max_gain:g})")
+    p.add_argument("--spa-weight", type=float, help="spatial consistency weight (official 1)")
+    p.add_argument("--exp-weight", type=float, help="exposure weight (official 10)")
+    p.add_argument("--col-weight", type=float, help="colour constancy (grey-world) weight (official 5)")
+    p.add_argument("--neutral-weight", type=float, default=d.neutral_weight,
+                   help="weight of the neutrality loss: channel differences of the curve maps where the input is "
+                        f"grey (0 = off, the official loss; default {d.neutral_weight})")
+    p.add_argument("--augment", choices=["sensor", "exposure"], default=d.augment,
+                   help="'sensor': greyscale crops, white-balance jitter, exposure in linear light with shot and read "
+                        "noise, 8-bit rounding; 'exposure': the original gain/gamma re-exposure "
+                        f"(default {d.augment})")
     p.add_argument("--gain-range", type=_range, default=d.gain_range, metavar="LO,HI",
-                   help=f"exposure augmentation: log-uniform gain range (default {d.gain_range[0]},{d.gain_range[1]})")
+                   help=f"--augment exposure: log-uniform gain range (default {d.gain_range[0]},{d.gain_range[1]})")
     p.add_argument("--gamma-range", type=_range, default=d.gamma_range, metavar="LO,HI",
-                   help=f"exposure augmentation: uniform gamma range (default {d.gamma_range[0]},{d.gamma_range[1]})")
+                   help=f"--augment exposure: uniform gamma range (default {d.gamma_range[0]},{d.gamma_range[1]})")
+    p.add_argument("--grey-prob", type=_probability, default=d.grey_prob,
+                   help=f"--augment sensor: fraction of crops made greyscale (default {d.grey_prob})")
+    p.add_argument("--wb-jitter", type=float, default=d.wb_jitter,
+                   help="--augment sensor: red and blue gains log-uniform in [1/(1+J), 1+J] on colour crops "
+                        f"(default {d.wb_jitter})")
+    p.add_argument("--exposure-range", type=_range, default=d.exposure_range, metavar="LO,HI",
+                   help="--augment sensor: log-uniform exposure scale in linear light "
+                        f"(default {d.exposure_range[0]},{d.exposure_range[1]})")
+    p.add_argument("--noise-prob", type=_probability, default=d.noise_prob,
+                   help=f"--augment sensor: fraction of crops with sensor noise (default {d.noise_prob})")
+    p.add_argument("--photon-range", type=_range, default=d.photon_range, metavar="LO,HI",
+                   help="--augment sensor: shot noise, electrons per full-scale pixel at the darkened exposure, "
+                        f"log-uniform (default {d.photon_range[0]:g},{d.photon_range[1]:g})")
+    p.add_argument("--read-noise-range", type=_range, default=d.read_noise_range, metavar="LO,HI",
+                   help="--augment sensor: read noise standard deviation as a fraction of full scale, log-uniform "
+                        f"(default {d.read_noise_range[0]:g},{d.read_noise_range[1]:g})")
+    p.add_argument("--frames-per-video", type=positive_int, default=d.frames_per_video,
+                   help=f"frames sampled evenly across each training video (default {d.frames_per_video})")
     p.add_argument("--seed", type=int, default=0, help="random seed; the same seed and data repeat a run (default 0)")
     p.add_argument("--checkpoint-every", type=positive_int, default=d.checkpoint_every,
                    help=f"write OUT.ckpt every N steps (default {d.checkpoint_every})")
@@ -71,7 +124,14 @@ def run(args: argparse.Namespace) -> int:
         images=args.images, output=args.output, model=args.model, steps=args.steps, batch_size=args.batch_size,
         crop=args.crop, lr=args.lr, weight_decay=args.weight_decay, grad_clip=args.grad_clip,
         smoothness_order=args.smoothness_order, tv_weight=args.tv_weight, tv2_weight=args.tv2_weight,
-        exposure_level=args.exposure_level, gain_range=args.gain_range, gamma_range=args.gamma_range,
+        exposure_level=args.exposure_level, exposure_target=args.exposure_target, exposure_knee=args.exposure_knee,
+        exposure_gamma=args.exposure_gamma,
+        exposure_max_gain=args.exposure_max_gain, spa_weight=args.spa_weight, exp_weight=args.exp_weight,
+        col_weight=args.col_weight,
+        neutral_weight=args.neutral_weight, augment=args.augment, gain_range=args.gain_range,
+        gamma_range=args.gamma_range, grey_prob=args.grey_prob, wb_jitter=args.wb_jitter,
+        exposure_range=args.exposure_range, noise_prob=args.noise_prob, photon_range=args.photon_range,
+        read_noise_range=args.read_noise_range, frames_per_video=args.frames_per_video,
         seed=args.seed, checkpoint_every=args.checkpoint_every, threads=args.threads, init=args.init)
     with output_files([args.output], args.overwrite or args.resume):
         out = train(cfg, resume=args.resume, progress=not args.quiet)

@@ -1,0 +1,127 @@
+"""Training augmentation, the new loss terms and video training input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lowlight.cli import main
+from lowlight.train.data import (SensorAugment, SensorModel, linear_to_srgb, load_training_data, srgb_to_linear,
+                                 video_frames)
+from lowlight.train.losses import ZeroReferenceLoss, adaptive_exposure_target, neutrality
+from lowlight.weights import read_checkpoint
+
+
+def test_srgb_round_trip():
+    x = torch.linspace(0, 1, 1001)
+    assert torch.allclose(linear_to_srgb(srgb_to_linear(x)), x, atol=1e-6)
+    assert float(srgb_to_linear(torch.tensor(0.5))) == pytest.approx(0.2140, abs=1e-4)
+
+
+def test_sensor_model_noise_statistics():
+    """Shot noise variance = signal / photons, read noise adds sigma^2, in linear light."""
+    g = torch.Generator().manual_seed(0)
+    x = torch.full((1, 3, 200, 200), float(linear_to_srgb(torch.tensor(0.5))))
+    sm = SensorModel(quantise=False)
+    y = sm(x, torch.tensor([0.1]), torch.tensor([1000.0]), torch.tensor([0.002]), g)
+    lin = srgb_to_linear(y)
+    assert float(lin.mean()) == pytest.approx(0.05, rel=0.02)
+    assert float(lin.var()) == pytest.approx(0.05 / 1000 + 0.002**2, rel=0.05)
+    clean = sm(x, torch.tensor([0.1]), None, None, g)
+    assert float(srgb_to_linear(clean).std()) < 1e-6
+
+
+def test_sensor_augment_is_seeded_quantised_and_has_grey_crops():
+    x = torch.rand(64, 3, 16, 16)
+    a = SensorAugment(grey_prob=0.5)
+    y1 = a(x, torch.Generator().manual_seed(3))
+    y2 = a(x, torch.Generator().manual_seed(3))
+    assert torch.equal(y1, y2)
+    assert torch.equal(torch.round(y1 * 255) / 255, y1)
+    grey = (y1.amax(1) == y1.amin(1)).flatten(1).all(1)
+    assert 16 <= int(grey.sum()) <= 48  # about half, exactly R = G = B
+    means = y1.mean(dim=(1, 2, 3))
+    assert means.min() < 0.05 and means.max() > 0.3
+
+
+def test_adaptive_exposure_target_lifts_shadows_monotonically_and_leaves_bright():
+    m = torch.tensor([0.0, 0.005, 0.05, 0.2, 0.4, 0.5, 0.9])
+    x = m.view(1, 1, 1, -1).repeat_interleave(16, -1).repeat_interleave(16, -2).expand(1, 3, 16, 16 * len(m))
+    t = adaptive_exposure_target(x, knee=0.4, gamma=0.5, max_gain=8.0).flatten()
+    assert float(t[0]) == 0.0 and float(t[1]) == pytest.approx(0.04, rel=1e-4)  # black stays black (gain cap)
+    assert float(t[2]) == pytest.approx(0.4 * (0.05 / 0.4) ** 0.5, rel=1e-4)
+    assert float(t[3]) == pytest.approx(0.4 * 0.5**0.5, rel=1e-4)
+    assert torch.allclose(t[4:], m[4:], atol=1e-6)  # at and above the knee: unchanged
+    assert torch.all(t[1:] > t[:-1]) and torch.all(t >= m - 1e-5)  # monotone, never darker
+    t_nocap = adaptive_exposure_target(x, knee=0.4, gamma=0.5).flatten()
+    assert float(t_nocap[1]) == pytest.approx(0.4 * (0.005 / 0.4) ** 0.5, rel=1e-4)
+
+
+def test_neutrality_penalises_unequal_maps_on_grey_only():
+    grey_in = torch.full((1, 3, 8, 8), 0.2)
+    colour_in = grey_in * torch.tensor([1.5, 1.0, 0.5]).view(1, 3, 1, 1)
+    equal = torch.full((1, 3, 8, 8), 0.3)
+    unequal = equal * torch.tensor([1.0, 1.2, 1.4]).view(1, 3, 1, 1)
+    assert float(neutrality(grey_in, equal)) == 0.0
+    assert float(neutrality(grey_in, unequal)) > 0
+    assert float(neutrality(colour_in, unequal)) == 0.0
+    # Zero-DCE's 24 maps (8 iterations x RGB) and low-resolution Zero-DCE++ maps
+    assert float(neutrality(grey_in, unequal.repeat(1, 8, 1, 1))) == pytest.approx(float(neutrality(grey_in, unequal)))
+    assert float(neutrality(torch.full((1, 3, 32, 32), 0.2), unequal)) > 0
+
+
+def test_loss_terms_for_new_options():
+    x = torch.rand(2, 3, 32, 32) * 0.3
+    maps = torch.rand(2, 3, 32, 32) * 0.2
+    _, t = ZeroReferenceLoss("zero-dce++", exposure_target="adaptive", exposure_knee=0.4, neutral=3.0)(x, x, maps)
+    assert set(t) == {"spa", "exp", "col", "tv", "neutral"}
+    _, t = ZeroReferenceLoss("zero-dce++")(x, x, maps)
+    assert "neutral" not in t
+    with pytest.raises(ValueError):
+        ZeroReferenceLoss(exposure_target="nope")
+
+
+def _write_video(path, n=30, size=(48, 64)):
+    import av
+
+    with av.open(str(path), "w") as c:
+        s = c.add_stream("libx264" if "libx264" in av.codecs_available else "mpeg4", rate=10)
+        s.width, s.height, s.pix_fmt = size[1], size[0], "yuv420p"
+        for i in range(n):
+            img = np.full((size[0], size[1], 3), 8 * i, np.uint8)
+            for p in s.encode(av.VideoFrame.from_ndarray(img, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+
+
+def test_video_frames_are_sampled_evenly(tmp_path):
+    v = tmp_path / "clip.mp4"
+    _write_video(v)
+    frames = video_frames(v, 5)
+    assert len(frames) == 5 and frames[0].shape == (48, 64, 3)
+    means = [f.mean() / 8 for f in frames]
+    assert means == pytest.approx([3, 9, 15, 21, 27], abs=1.0)
+    assert len(video_frames(v, 100)) == 30
+
+
+def test_train_on_a_video_file_and_a_folder_of_videos(tmp_path):
+    d = tmp_path / "clips"
+    d.mkdir()
+    _write_video(d / "a.mp4")
+    _write_video(d / "b.mp4", n=12)
+    assert len(load_training_data(d, crop=32, frames_per_video=4)) == 8
+    for src in (d / "a.mp4", d):
+        out = tmp_path / "w.pt"
+        assert main(["train", str(src), "-o", str(out), "--steps", "2", "--batch-size", "2", "--crop", "32",
+                     "--quiet", "--frames-per-video", "3", "--overwrite"]) == 0
+        meta = read_checkpoint(out)[2]
+        assert meta["augment"] == "sensor" and meta["exposure_target"] == "adaptive" and meta["frames_per_video"] == 3
+
+
+def test_train_rejects_a_non_video_file(tmp_path, capsys):
+    f = tmp_path / "notes.txt"
+    f.write_text("x")
+    assert main(["train", str(f), "-o", str(tmp_path / "w.pt"), "--steps", "1", "--quiet"]) == 1
+    assert "not a folder of training images or a video file" in capsys.readouterr().err

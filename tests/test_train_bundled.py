@@ -1,0 +1,90 @@
+"""Issue 11's targets for the bundled weights: neutral in, neutral out; well-exposed photos left
+(nearly) alone; dark photos brightened. Real numbers from the shipped files, not timings.
+
+The bundled ``zero_dce_pp.pt`` / ``zero_dce.pt`` predate issue 11 and fail the neutrality and
+well-exposed targets (flat grey 20 -> about (62, 86, 96)). The tests that they fail are marked
+``xfail(strict=True)``: they document the gap now, and turn into failures the day weights that
+meet the targets are bundled, so whoever ships them must drop the marker (set
+``MEETS_ISSUE_11`` below). The issue-11 candidate trained by ``lowlight train``'s current defaults
+passes the greyscale-photo, well-exposed and dark-photo checks here and the flat-grey one at
+levels 5 and 20, and misses it at 80 (channel spread 2.95 %; also 10, 40, 60 in
+``benchmarks/quality_suite.py``); see ``lowlight/weights/MODEL_CARD.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from lowlight import Enhancer
+from lowlight.train.data import linear_to_srgb, srgb_to_linear
+from lowlight.train.sample_data import generated_scene
+
+# Which bundled models meet issue 11's neutrality and well-exposed targets.
+MEETS_ISSUE_11 = {"zero-dce++": False, "zero-dce": False}
+NEUTRAL_TOLERANCE = 0.02  # channel means within 2 % of their mean
+WELL_EXPOSED_SHIFT = 0.04
+WELL_EXPOSED_CLIP = 0.005
+
+
+def _spread(img: np.ndarray) -> float:
+    m = img.reshape(-1, 3).astype(np.float64).mean(0)
+    return float((m.max() - m.min()) / m.mean())
+
+
+def _grey(img: np.ndarray) -> np.ndarray:
+    y = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+    return np.repeat(np.clip(y + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
+
+
+def _dark(img: np.ndarray, exposure: float) -> np.ndarray:
+    """Darken in linear light (noise-free), 8-bit."""
+    x = torch.from_numpy(img.astype(np.float32) / 255)
+    return (linear_to_srgb(srgb_to_linear(x) * exposure).numpy() * 255 + 0.5).astype(np.uint8)
+
+
+def _target(model: str):
+    return pytest.mark.xfail(not MEETS_ISSUE_11[model], strict=True,
+                             reason="bundled weights predate issue 11 (teal cast, washed-out well-exposed photos)")
+
+
+MODELS = ["zero-dce++", "zero-dce"]
+
+
+@pytest.fixture(scope="module")
+def enhancers():
+    return {m: Enhancer(m) for m in MODELS}
+
+
+@pytest.mark.parametrize("model", [pytest.param(m, marks=_target(m)) for m in MODELS])
+@pytest.mark.parametrize("level", [5, 20, 80])
+def test_flat_grey_stays_grey(enhancers, model, level):
+    out = enhancers[model].enhance(np.full((48, 64, 3), level, np.uint8))
+    assert out.mean() > level  # it does brighten
+    assert _spread(out) <= NEUTRAL_TOLERANCE, out.reshape(-1, 3).mean(0)
+
+
+@pytest.mark.parametrize("model", [pytest.param(m, marks=_target(m)) for m in MODELS])
+def test_greyscale_photo_stays_grey(enhancers, model):
+    img = _grey(_dark(generated_scene(1001, (96, 128)), 1 / 16))
+    out = enhancers[model].enhance(img)
+    assert out.mean() > 1.5 * img.mean()
+    assert _spread(out) <= NEUTRAL_TOLERANCE, out.reshape(-1, 3).mean(0)
+
+
+@pytest.mark.parametrize("model", [pytest.param(m, marks=_target(m)) for m in MODELS])
+def test_well_exposed_photo_is_left_nearly_alone(enhancers, model):
+    img = generated_scene(1000, (96, 128))
+    assert 0.3 <= img.mean() / 255 <= 0.6
+    out = enhancers[model].enhance(img)
+    shift = (out.mean() - img.mean()) / 255
+    clipped = float(((out.max(2) >= 255) & (img.max(2) < 255)).mean())
+    assert shift <= WELL_EXPOSED_SHIFT and clipped <= WELL_EXPOSED_CLIP, (shift, clipped)
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_dark_photo_is_brightened(enhancers, model):
+    img = _dark(generated_scene(1003, (96, 128)), 1 / 32)
+    out = enhancers[model].enhance(img)
+    assert out.mean() >= 2.5 * img.mean()
