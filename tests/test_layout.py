@@ -83,6 +83,17 @@ def test_import_lowlight_loads_neither_opencv_nor_pyav():
     assert out.strip() == "[]"
 
 
+def test_command_line_help_loads_neither_torch_nor_opencv():
+    """``lowlight --help`` (and building every command's parser) needs none of the heavy libraries."""
+    code = ("import sys, contextlib, io\nfrom lowlight.cli import build_parser\np = build_parser()\n"
+            "with contextlib.redirect_stdout(io.StringIO()):\n    p.format_help()\n"
+            "print(sorted(m for m in ('torch', 'cv2', 'av', 'PIL', 'onnxruntime') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
+    res = subprocess.run([sys.executable, "-m", "lowlight", "--help"], capture_output=True, text=True)
+    assert res.returncode == 0 and "video" in res.stdout and "train" in res.stdout
+
+
 def test_library_modules_take_no_argparse_namespace_and_batch_imports_no_cli():
     root = Path(__file__).resolve().parents[1]
     library = [p for folder in ("lowlight", "realtime", "batch", "train", "kernels") for p in (root / folder).rglob("*.py")

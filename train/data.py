@@ -26,9 +26,9 @@ import torch.nn.functional as F
 from lowlight.errors import InputError
 from lowlight.imageio import find_images as scan_images
 from lowlight.imageio import is_image_path, read_image
+from lowlight.train.config import DEFAULT_FRAMES_PER_VIDEO
 
 VIDEO_SUFFIXES = (".mp4", ".mov", ".mkv", ".avi", ".webm", ".m4v", ".mpg", ".mpeg", ".ts", ".y4m")
-DEFAULT_FRAMES_PER_VIDEO = 24
 
 
 def is_video_path(path: Path) -> bool:

@@ -5,9 +5,8 @@ from __future__ import annotations
 import os
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict
 from pathlib import Path
-from typing import Optional
 
 import torch
 
@@ -16,64 +15,12 @@ from lowlight.errors import LowlightError, OutputError, WeightsError, first_line
 from lowlight.kernels import apply_curves
 from lowlight.models import MODELS, init_weights
 from lowlight.weights import read_checkpoint, read_checkpoint_file, save_checkpoint
-from lowlight.train.data import (DEFAULT_FRAMES_PER_VIDEO, ExposureAugment, SensorAugment, load_training_data,
-                                 sample_batch)
+from lowlight.train.config import (DEFAULT_TV_WEIGHT, OFFICIAL_GRAD_CLIP, OFFICIAL_LR,  # noqa: F401 - re-exported
+                                   OFFICIAL_WEIGHT_DECAY, TrainConfig)
+from lowlight.train.data import ExposureAugment, SensorAugment, load_training_data, sample_batch
 from lowlight.train.losses import ZeroReferenceLoss
 
-# Official optimiser settings (lowlight_train.py of both repositories).
-OFFICIAL_LR = 1e-4
-OFFICIAL_WEIGHT_DECAY = 1e-4
-OFFICIAL_GRAD_CLIP = 0.1
-MAX_SKIPPED = 20
-# Default first-order smoothness weights of ``lowlight train`` (``tv_weight=None``). The official ones
-# (200 / 1600, losses.OFFICIAL_WEIGHTS) flatten the maps into one global curve within a CPU-sized
-# budget (benchmarks/RESULTS.md); 20 lets Zero-DCE++ learn intensity-dependent curves. Zero-DCE's
-# term sums 24 map channels instead of 3, hence 20 / 8 (not tuned: no Zero-DCE run at it yet).
-DEFAULT_TV_WEIGHT = {"zero-dce++": 20.0, "zero-dce": 2.5}
-
-
-@dataclass
-class TrainConfig:
-    """Everything that defines a training run (saved into the weights' metadata)."""
-
-    images: str
-    output: str
-    model: str = "zero-dce++"
-    steps: int = 2000
-    batch_size: int = 8
-    crop: int = 128
-    lr: float = 1e-3
-    weight_decay: float = OFFICIAL_WEIGHT_DECAY
-    grad_clip: float = OFFICIAL_GRAD_CLIP
-    smoothness_order: int = 1
-    tv_weight: Optional[float] = None
-    tv2_weight: Optional[float] = None
-    exposure_level: float = 0.6
-    # "adaptive": per-patch target that leaves well-exposed patches alone (losses.adaptive_exposure_target)
-    exposure_target: str = "adaptive"
-    exposure_knee: float = 0.4
-    exposure_gamma: float = 0.2
-    exposure_max_gain: float = 16.0
-    spa_weight: Optional[float] = None
-    exp_weight: Optional[float] = None
-    col_weight: Optional[float] = None
-    neutral_weight: float = 20.0
-    # "sensor": SensorAugment (greyscale, white balance, noise); "exposure": the original gain/gamma one
-    augment: str = "sensor"
-    gain_range: tuple = (0.04, 1.6)
-    gamma_range: tuple = (0.8, 2.6)
-    grey_prob: float = 0.25
-    wb_jitter: float = 0.3
-    exposure_range: tuple = (0.004, 1.5)
-    noise_prob: float = 0.8
-    photon_range: tuple = (300.0, 30000.0)
-    read_noise_range: tuple = (2e-4, 3e-3)
-    frames_per_video: int = DEFAULT_FRAMES_PER_VIDEO
-    seed: int = 0
-    checkpoint_every: int = 250
-    threads: Optional[int] = None
-    init: Optional[str] = None
-    history: list = field(default_factory=list)
+MAX_SKIPPED = 20  # steps in a row with a non-finite loss before the run stops
 
 
 def tv_weight(cfg: TrainConfig) -> float:

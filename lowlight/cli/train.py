@@ -29,7 +29,7 @@ def _probability(text: str) -> float:
 
 
 def register(sub) -> None:
-    from lowlight.train.loop import OFFICIAL_GRAD_CLIP, OFFICIAL_LR, OFFICIAL_WEIGHT_DECAY, TrainConfig
+    from lowlight.train.config import OFFICIAL_GRAD_CLIP, OFFICIAL_LR, OFFICIAL_WEIGHT_DECAY, TrainConfig
 
     d = TrainConfig("", "")
     p = sub.add_parser(
