@@ -18,7 +18,8 @@ OFFICIAL_GRAD_CLIP = 0.1
 # Default first-order smoothness weights of ``lowlight train`` (``tv_weight=None``). The official ones
 # (200 / 1600, losses.OFFICIAL_WEIGHTS) flatten the maps into one global curve within a CPU-sized
 # budget (benchmarks/RESULTS.md); 20 lets Zero-DCE++ learn intensity-dependent curves. Zero-DCE's
-# term sums 24 map channels instead of 3, hence 20 / 8 (not tuned: no Zero-DCE run at it yet).
+# term sums 24 map channels instead of 3, hence 20 / 8. Not tuned: a 2000-step Zero-DCE run at 2.5 gave
+# edge halos and green casts (benchmarks/RESULTS.md, issue 11), so Zero-DCE needs a higher value.
 DEFAULT_TV_WEIGHT = {"zero-dce++": 20.0, "zero-dce": 2.5}
 
 

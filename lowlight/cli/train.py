@@ -56,8 +56,9 @@ def register(sub) -> None:
                         "2 = second-derivative (Hessian) penalty, which charges noise-like spots more than "
                         "smooth illumination gradients (default 1)")
     p.add_argument("--tv-weight", type=float,
-                   help="weight of first-order smoothness (default 20 zero-dce++, 2.5 zero-dce; official 1600 and "
-                        "200, which give near-global curves in a CPU-sized budget)")
+                   help="weight of first-order smoothness (default 20 zero-dce++, 2.5 zero-dce, the latter untuned "
+                        "and prone to edge halos; official 1600 and 200, which give near-global curves in a "
+                        "CPU-sized budget)")
     p.add_argument("--tv2-weight", type=float, help="weight of second-order smoothness (default: the first-order weight)")
     p.add_argument("--exposure-level", type=float, default=d.exposure_level, help="--exposure-target fixed: target brightness of 16x16 patches, in [0, 1] (default 0.6, the papers' E)")
     p.add_argument("--exposure-target", choices=["fixed", "adaptive"], default=d.exposure_target,
