@@ -12,8 +12,6 @@ the float32 torch reference, warning once. ``LOWLIGHT_DISABLE_FUSED_CPU=1`` disa
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -21,53 +19,24 @@ import numpy as np
 import torch
 
 from .errors import KernelUnavailable
-from .fused_cpu import DISABLE_ENV
+from .native import NativeLibrary
 
 _ABI_VERSION = 2
 _LIB_STEM = "_denoise_cpu"
 
-_lib: Optional[ctypes.CDLL] = None
-_reason: Optional[str] = None
-_loaded = False
+_ssize, _ptr, _int = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
+_LIBRARY = NativeLibrary(_LIB_STEM, _ABI_VERSION, "lowlight_denoise_abi_version", "lowlight_denoise_enhance_u8",
+                         [_ptr, _ssize, _ssize, _ssize, _ptr, _ssize, _ssize, _ssize, _ptr, _ptr,
+                          _int, _int, _ptr, _int, _int, _int, _int, ctypes.c_float, _ptr, _int, _int])
 
 
 def library_path() -> Optional[Path]:
-    here = Path(__file__).resolve().parent
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        candidate = here / (_LIB_STEM + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
+    """Path of the compiled library next to this module, or None when not built."""
+    return _LIBRARY.path()
 
 
 def _load() -> Optional[ctypes.CDLL]:
-    global _lib, _reason, _loaded
-    if _loaded:
-        return _lib
-    _loaded = True
-    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
-        _reason = f"disabled by the environment variable {DISABLE_ENV}"
-        return None
-    path = library_path()
-    if path is None:
-        _reason = (f"the compiled library {_LIB_STEM} is not built next to {Path(__file__).name} "
-                   "(reinstall lowlight with a C compiler available: pip install .)")
-        return None
-    try:
-        lib = ctypes.CDLL(str(path))
-        version = lib.lowlight_denoise_abi_version()
-        if version != _ABI_VERSION:
-            raise OSError(f"ABI version {version}, expected {_ABI_VERSION} (stale build; reinstall lowlight)")
-        fn = lib.lowlight_denoise_enhance_u8
-    except (OSError, AttributeError) as exc:
-        _reason = f"cannot load {path}: {exc}"
-        return None
-    ssize, ptr, cint = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
-    fn.argtypes = [ptr, ssize, ssize, ssize, ptr, ssize, ssize, ssize, ptr, ptr,
-                   cint, cint, ptr, cint, cint, cint, cint, ctypes.c_float, ptr, cint, cint]
-    fn.restype = cint
-    _lib = lib
-    return lib
+    return _LIBRARY.load()
 
 
 def available() -> bool:
@@ -77,7 +46,7 @@ def available() -> bool:
 
 def unavailable_reason() -> Optional[str]:
     _load()
-    return _reason
+    return _LIBRARY.reason
 
 
 def denoise_enhance_cpu(frame: np.ndarray, maps: np.ndarray, iterations: int, strength: float,
@@ -95,7 +64,7 @@ def denoise_enhance_cpu(frame: np.ndarray, maps: np.ndarray, iterations: int, st
     """
     lib = _load()
     if lib is None:
-        raise KernelUnavailable(f"fused CPU denoise kernel unavailable: {_reason}")
+        raise KernelUnavailable(f"fused CPU denoise kernel unavailable: {_LIBRARY.reason}")
     height, width = frame.shape[:2]
     channels, h, w = maps.shape
     threads = torch.get_num_threads() if num_threads is None else int(num_threads)

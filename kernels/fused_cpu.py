@@ -45,8 +45,6 @@ first call) forces the fallback, e.g. to compare or to debug.
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
-import os
 from pathlib import Path
 from typing import Optional
 
@@ -54,54 +52,24 @@ import numpy as np
 import torch
 
 from .errors import KernelUnavailable
+from .native import DISABLE_ENV, NativeLibrary  # noqa: F401 - DISABLE_ENV is part of this module's API
 
 _ABI_VERSION = 1
-DISABLE_ENV = "LOWLIGHT_DISABLE_FUSED_CPU"
 _LIB_STEM = "_fused_cpu"
 
-_lib: Optional[ctypes.CDLL] = None
-_reason: Optional[str] = None
-_loaded = False
+_ssize, _ptr, _int = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
+_LIBRARY = NativeLibrary(_LIB_STEM, _ABI_VERSION, "lowlight_fused_abi_version", "lowlight_enhance_u8",
+                         [_ptr, _ssize, _ssize, _ssize, _ptr, _ssize, _ssize, _ssize,
+                          _int, _int, _ptr, _int, _int, _int, _int, ctypes.c_float, _int])
 
 
 def library_path() -> Optional[Path]:
     """Path of the compiled library next to this module, or None when not built."""
-    here = Path(__file__).resolve().parent
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        candidate = here / (_LIB_STEM + suffix)
-        if candidate.is_file():
-            return candidate
-    return None
+    return _LIBRARY.path()
 
 
 def _load() -> Optional[ctypes.CDLL]:
-    global _lib, _reason, _loaded
-    if _loaded:
-        return _lib
-    _loaded = True
-    if os.environ.get(DISABLE_ENV, "") not in ("", "0"):
-        _reason = f"disabled by the environment variable {DISABLE_ENV}"
-        return None
-    path = library_path()
-    if path is None:
-        _reason = (f"the compiled library {_LIB_STEM} is not built next to {Path(__file__).name} "
-                   "(reinstall lowlight with a C compiler available: pip install .)")
-        return None
-    try:
-        lib = ctypes.CDLL(str(path))
-        version = lib.lowlight_fused_abi_version()
-        if version != _ABI_VERSION:
-            raise OSError(f"ABI version {version}, expected {_ABI_VERSION} (stale build; reinstall lowlight)")
-        fn = lib.lowlight_enhance_u8
-    except (OSError, AttributeError) as exc:
-        _reason = f"cannot load {path}: {exc}"
-        return None
-    ssize, ptr, cint = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
-    fn.argtypes = [ptr, ssize, ssize, ssize, ptr, ssize, ssize, ssize,
-                   cint, cint, ptr, cint, cint, cint, cint, ctypes.c_float, cint]
-    fn.restype = cint
-    _lib = lib
-    return lib
+    return _LIBRARY.load()
 
 
 def available() -> bool:
@@ -120,7 +88,7 @@ def isa() -> Optional[str]:
 def unavailable_reason() -> Optional[str]:
     """Why the compiled kernel is unavailable (None when it loaded)."""
     _load()
-    return _reason
+    return _LIBRARY.reason
 
 
 def enhance_frame_cpu(
@@ -150,7 +118,7 @@ def enhance_frame_cpu(
     """
     lib = _load()
     if lib is None:
-        raise KernelUnavailable(f"fused CPU kernel unavailable: {_reason}")
+        raise KernelUnavailable(f"fused CPU kernel unavailable: {_LIBRARY.reason}")
     height, width = frame.shape[:2]
     channels, h, w = maps.shape
     k = channels // 3
