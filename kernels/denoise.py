@@ -29,7 +29,6 @@ Kernels: compiled C/OpenMP on the CPU (:mod:`lowlight.kernels.denoise_cpu`), Tri
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
 from typing import Optional
 
@@ -40,7 +39,7 @@ from . import denoise_cpu
 from .denoise_options import AUTO, AUTO_AMOUNT, resolve_denoise  # noqa: F401 - re-exported
 from .denoise_reference import DenoiseParams, denoise_enhance_reference
 from .errors import KernelUnavailable
-from .fused import KERNELS, Frame, _check, _check_out, _cpu_maps, _device_of, _on_device
+from .fused import KERNELS, Frame, _check, _check_out, _cpu_maps, _device_of, _on_device, _warn_once
 from .reference import DEFAULT_ITERATIONS
 
 DEFAULT_PARAMS = DenoiseParams()
@@ -172,15 +171,6 @@ def params_vector(noise: NoiseModel, amount: float, params: DenoiseParams) -> np
                      params.target], np.float32)
 
 
-_warned: set = set()
-
-
-def _warn_once(backend: str, reason: str) -> None:
-    if backend in _warned:
-        return
-    _warned.add(backend)
-    warnings.warn(f"lowlight.kernels: {backend} denoise kernel unavailable ({reason}); "
-                  "using the slower plain-torch path", RuntimeWarning, stacklevel=3)
 
 
 def _check_state(state, frame: Frame, what: str) -> None:
@@ -250,7 +240,7 @@ def denoise_enhance_frame(frame: Frame, maps: Frame, noise: NoiseModel, iteratio
                                   params, device)
     if kernel == "reference" or not denoise_cpu.available():
         if kernel != "reference":
-            _warn_once("CPU", denoise_cpu.unavailable_reason() or "unknown reason")
+            _warn_once("CPU", denoise_cpu.unavailable_reason() or "unknown reason", "denoise")
         if isinstance(state, torch.Tensor):
             state = state.cpu()
         return _reference(frame, _cpu_maps(maps), noise, iterations, strength, amount, state, params, out)
@@ -301,7 +291,7 @@ def _denoise_on_device(frame, maps, noise, iterations, strength, amount, state, 
                 src, m, params_vector(noise, amount, params), params.radius_for(s is not None), iterations, strength, s, so,
                 None if host else out)
         except KernelUnavailable as exc:
-            _warn_once("Triton", str(exc))
+            _warn_once("Triton", str(exc), "denoise")
     if y is None:
         y, new_state = _reference(src, m, noise, iterations, strength, amount, s, params, None if host else out)
     if not host:

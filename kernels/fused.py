@@ -32,11 +32,12 @@ Frame = Union[np.ndarray, torch.Tensor]
 _warned: set = set()
 
 
-def _warn_once(backend: str, reason: str) -> None:
-    if backend in _warned:
+def _warn_once(backend: str, reason: str, kernel: str = "fused") -> None:
+    """Warn once per (kernel, backend) that a compiled kernel is unavailable and the plain-torch path runs."""
+    if (kernel, backend) in _warned:
         return
-    _warned.add(backend)
-    warnings.warn(f"lowlight.kernels: {backend} fused kernel unavailable ({reason}); "
+    _warned.add((kernel, backend))
+    warnings.warn(f"lowlight.kernels: {backend} {kernel} kernel unavailable ({reason}); "
                   "using the slower plain-torch path", RuntimeWarning, stacklevel=3)
 
 
