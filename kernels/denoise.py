@@ -39,7 +39,7 @@ from . import denoise_cpu
 from .denoise_options import AUTO, AUTO_AMOUNT, resolve_denoise  # noqa: F401 - re-exported
 from .denoise_reference import DenoiseParams, denoise_enhance_reference
 from .errors import KernelUnavailable
-from .fused import KERNELS, Frame, _check, _check_out, _cpu_maps, _device_of, _on_device, _warn_once
+from .fused import KERNELS, Frame, _check, _check_out, _cpu_maps, _device_of, _on_device, _warn_once, host_output
 from .reference import DEFAULT_ITERATIONS
 
 DEFAULT_PARAMS = DenoiseParams()
@@ -256,14 +256,7 @@ def denoise_enhance_frame(frame: Frame, maps: Frame, noise: NoiseModel, iteratio
     if (so is None or so.shape != (3, H, W) or so.dtype != np.uint16 or not so.flags.c_contiguous
             or (s is not None and np.may_share_memory(so, s))):
         so = np.empty((3, H, W), np.uint16)
-    if out is None:
-        o = np.empty(f.shape, np.uint8)
-        result: Frame = torch.from_numpy(o) if is_torch else o
-    else:
-        o = out.detach().numpy() if is_torch else out
-        result = out
-        if np.may_share_memory(f, o):
-            f = f.copy()
+    f, o, result = host_output(f, out, is_torch)
     denoise_cpu.denoise_enhance_cpu(f, _cpu_maps(maps), iterations, strength, params_vector(noise, amount, params),
                                     params.radius_for(s is not None), o, s, so)
     return result, (torch.from_numpy(so) if isinstance(state, torch.Tensor) else so)

@@ -12,7 +12,6 @@ the float32 torch reference, warning once. ``LOWLIGHT_DISABLE_FUSED_CPU=1`` disa
 from __future__ import annotations
 
 import ctypes
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -30,23 +29,10 @@ _LIBRARY = NativeLibrary(_LIB_STEM, _ABI_VERSION, "lowlight_denoise_abi_version"
                           _int, _int, _ptr, _int, _int, _int, _int, ctypes.c_float, _ptr, _int, _int])
 
 
-def library_path() -> Optional[Path]:
-    """Path of the compiled library next to this module, or None when not built."""
-    return _LIBRARY.path()
-
-
-def _load() -> Optional[ctypes.CDLL]:
-    return _LIBRARY.load()
-
-
-def available() -> bool:
-    """Whether the compiled denoise kernel loaded."""
-    return _load() is not None
-
-
-def unavailable_reason() -> Optional[str]:
-    _load()
-    return _LIBRARY.reason
+library_path = _LIBRARY.path  #: path of the compiled library next to this module, or None when not built
+available = _LIBRARY.available  #: whether the compiled library loaded
+unavailable_reason = _LIBRARY.unavailable_reason  #: why it did not load (None when it did)
+_load = _LIBRARY.load
 
 
 def denoise_enhance_cpu(frame: np.ndarray, maps: np.ndarray, iterations: int, strength: float,

@@ -200,13 +200,19 @@ def enhance_frame(frame: Frame, maps: Frame, iterations: int = DEFAULT_ITERATION
     if not fused_cpu.available():
         _warn_once("CPU", fused_cpu.unavailable_reason() or "unknown reason")
         return enhance_frame_fallback(frame, m, iterations, strength, out)
-    if out is None:
-        o = np.empty(f.shape, np.uint8)
-        result: Frame = torch.from_numpy(o) if is_torch else o
-    else:
-        o = out.detach().numpy() if is_torch else out
-        result = out
-        if np.may_share_memory(f, o):
-            f = f.copy()  # the kernel reads and writes through restrict pointers
+    f, o, result = host_output(f, out, is_torch)
     fused_cpu.enhance_frame_cpu(f, m, iterations, strength, o)
     return result
+
+
+def host_output(f: np.ndarray, out: Optional[Frame], is_torch: bool) -> tuple:
+    """``(f, o, result)`` for a compiled host kernel reading NumPy ``f``: ``o`` the NumPy array it writes
+    (``out``'s memory, or a new one), ``result`` what to return (``out``, or ``o`` as the frame's kind);
+    ``f`` is copied when it shares memory with ``o`` (the kernels use restrict pointers)."""
+    if out is None:
+        o = np.empty(f.shape, np.uint8)
+        return f, o, (torch.from_numpy(o) if is_torch else o)
+    o = out.detach().numpy() if is_torch else out
+    if np.may_share_memory(f, o):
+        f = f.copy()
+    return f, o, out

@@ -45,7 +45,6 @@ first call) forces the fallback, e.g. to compare or to debug.
 from __future__ import annotations
 
 import ctypes
-from pathlib import Path
 from typing import Optional
 
 import numpy as np
@@ -63,18 +62,10 @@ _LIBRARY = NativeLibrary(_LIB_STEM, _ABI_VERSION, "lowlight_fused_abi_version", 
                           _int, _int, _ptr, _int, _int, _int, _int, ctypes.c_float, _int])
 
 
-def library_path() -> Optional[Path]:
-    """Path of the compiled library next to this module, or None when not built."""
-    return _LIBRARY.path()
-
-
-def _load() -> Optional[ctypes.CDLL]:
-    return _LIBRARY.load()
-
-
-def available() -> bool:
-    """Whether the compiled fused CPU kernel loaded."""
-    return _load() is not None
+library_path = _LIBRARY.path  #: path of the compiled library next to this module, or None when not built
+available = _LIBRARY.available  #: whether the compiled library loaded
+unavailable_reason = _LIBRARY.unavailable_reason  #: why it did not load (None when it did)
+_load = _LIBRARY.load
 
 
 def isa() -> Optional[str]:
@@ -83,12 +74,6 @@ def isa() -> Optional[str]:
     if lib is None:
         return None
     return "avx2+fma" if lib.lowlight_fused_isa() else "baseline"
-
-
-def unavailable_reason() -> Optional[str]:
-    """Why the compiled kernel is unavailable (None when it loaded)."""
-    _load()
-    return _LIBRARY.reason
 
 
 def enhance_frame_cpu(

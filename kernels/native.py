@@ -63,3 +63,12 @@ class NativeLibrary:
         fn.restype = ctypes.c_int
         self._lib = lib
         return lib
+
+    def available(self) -> bool:
+        """Whether the library loaded."""
+        return self.load() is not None
+
+    def unavailable_reason(self) -> Optional[str]:
+        """Why the library is unavailable (``None`` when it loaded)."""
+        self.load()
+        return self.reason

@@ -118,3 +118,20 @@ def lowlight_threads() -> list[threading.Thread]:
 def leftovers(folder: Path) -> list[str]:
     """Temporary output files left in ``folder``."""
     return sorted(n for n in os.listdir(folder) if ".part" in n)
+
+
+def processes_with(token: str) -> list[int]:
+    """PIDs whose environment holds ``LOWLIGHT_TEST_TOKEN=token`` (a test's lowlight processes and their
+    workers; empty where /proc is missing)."""
+    found = []
+    try:
+        pids = [p for p in os.listdir("/proc") if p.isdigit() and int(p) != os.getpid()]
+    except OSError:
+        return found
+    for pid in pids:
+        try:
+            if f"LOWLIGHT_TEST_TOKEN={token}".encode() in Path(f"/proc/{pid}/environ").read_bytes():
+                found.append(int(pid))
+        except OSError:
+            pass
+    return found

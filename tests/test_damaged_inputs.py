@@ -14,7 +14,7 @@ from pathlib import Path
 import cv2
 import pytest
 
-from realtime_clips import brightening_weights, dark_frames, make_clip
+from realtime_clips import brightening_weights, dark_frames, make_clip, processes_with
 
 TIMEOUT_S = 60
 
@@ -61,20 +61,6 @@ def run(args: list, env_token: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "LOWLIGHT_TEST_TOKEN": env_token}
     return subprocess.run([sys.executable, "-m", "lowlight", *map(str, args)], capture_output=True, text=True,
                           timeout=TIMEOUT_S, env=env)
-
-
-def processes_with(token: str) -> list[int]:
-    """PIDs whose environment carries ``token`` (this test's lowlight processes and their workers)."""
-    found = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            if f"LOWLIGHT_TEST_TOKEN={token}".encode() in Path(f"/proc/{pid}/environ").read_bytes():
-                found.append(int(pid))
-        except OSError:
-            pass
-    return found
 
 
 def check(res: subprocess.CompletedProcess, out_dir: Path, token: str) -> None:

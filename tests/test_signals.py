@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import pytest
 
-from realtime_clips import brightening_weights, dark_frames, make_clip
+from realtime_clips import brightening_weights, dark_frames, make_clip, processes_with
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
@@ -36,18 +36,6 @@ def wait_for(predicate, timeout: float = 60.0) -> None:
     while not predicate():
         assert time.monotonic() < deadline, "timed out waiting for the run to start"
         time.sleep(0.05)
-
-
-def processes_with(token: str) -> list[int]:
-    found = []
-    for pid in os.listdir("/proc"):
-        if pid.isdigit() and int(pid) != os.getpid():
-            try:
-                if f"LOWLIGHT_TEST_TOKEN={token}".encode() in Path(f"/proc/{pid}/environ").read_bytes():
-                    found.append(int(pid))
-            except OSError:
-                pass
-    return found
 
 
 def parts(folder: Path) -> list[Path]:
