@@ -19,19 +19,14 @@ import numpy as np
 import torch
 
 from .errors import KernelUnavailable
+from .fused_triton import triton_kernel
 
 BLOCK = 256
 NUM_WARPS = 4
 
 
 def _kernel():
-    try:
-        from . import _triton_denoise_kernel
-    except ImportError as exc:
-        raise KernelUnavailable(
-            f"Triton is not importable ({exc}); install it with `pip install triton` "
-            "(CUDA builds of torch on Linux include it)") from exc
-    return _triton_denoise_kernel.denoise_kernel
+    return triton_kernel("_triton_denoise_kernel", "denoise_kernel")
 
 
 def denoise_enhance_triton(frame: torch.Tensor, maps: torch.Tensor, params: np.ndarray, radius: int, iterations: int,

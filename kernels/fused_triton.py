@@ -21,14 +21,21 @@ BLOCK = 1024
 NUM_WARPS = 4
 
 
-def _kernel():
+def triton_kernel(module: str, name: str):
+    """The jitted kernel ``name`` of ``lowlight.kernels.<module>`` (a module that imports triton), or
+    :class:`KernelUnavailable` naming the fix when Triton does not import."""
+    import importlib
+
     try:
-        from . import _triton_kernel
+        return getattr(importlib.import_module(f".{module}", __package__), name)
     except ImportError as exc:
         raise KernelUnavailable(
             f"Triton is not importable ({exc}); install it with `pip install triton` "
             "(CUDA builds of torch on Linux include it)") from exc
-    return _triton_kernel.enhance_kernel
+
+
+def _kernel():
+    return triton_kernel("_triton_kernel", "enhance_kernel")
 
 
 def enhance_frame_triton(
