@@ -19,7 +19,6 @@ import time
 from typing import Callable, Optional
 
 import numpy as np
-import torch
 
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
@@ -168,7 +167,7 @@ class FrameProcessor:
         copy, small = self.estimator.analysis_copy(image)
         return self.smoother.observe(copy), small
 
-    def _take(self, maps: torch.Tensor, frames: int, at: int) -> None:
+    def _take(self, maps, frames: int, at: int) -> None:
         """Blend an estimate made for frame ``at`` (``frames`` after the previous one) into the maps."""
         self.estimates += 1
         self.smoother.update(maps, max(1, frames))
@@ -186,7 +185,7 @@ class FrameProcessor:
             worker.submit(small, image, self._epoch, self._frame, force=cut)
             self._since = 0
 
-    def _apply(self, image: np.ndarray, maps: torch.Tensor) -> np.ndarray:
+    def _apply(self, image: np.ndarray, maps) -> np.ndarray:
         return enhance_frame(image, maps, self.estimator.iterations, self.strength, kernel=self.options.kernel)
 
     def _denoising(self) -> bool:
@@ -210,7 +209,7 @@ class FrameProcessor:
                 self._noise_age = 0
         return self.noise
 
-    def _enhance(self, image: np.ndarray, maps: torch.Tensor) -> np.ndarray:
+    def _enhance(self, image: np.ndarray, maps) -> np.ndarray:
         """Denoise (when on and the frame is noisy) and apply the curves, in one fused pass."""
         if not self._denoising():
             return self._apply(image, maps)
