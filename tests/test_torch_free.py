@@ -176,8 +176,8 @@ def test_lowlight_video_on_the_cpu_imports_no_torch_and_matches_the_torch_backen
     outs = {}
     for backend in ("auto", "torch"):
         out = tmp_path / f"{backend}.mp4"
-        res = run_cli(["video", SAMPLE_VIDEO, "-o", out, "--backend", backend, "--crf", "0", "--pix-fmt", "yuv444p"],
-                      tmp_path / "cache")
+        res = run_cli(["video", SAMPLE_VIDEO, "-o", out, "--device", "cpu", "--backend", backend, "--crf", "0",
+                       "--pix-fmt", "yuv444p"], tmp_path / "cache")
         assert res["rc"] == 0
         assert (res["heavy"] == []) == (backend == "auto"), res
         outs[backend] = read_video(out)
@@ -191,7 +191,8 @@ def test_lowlight_video_on_the_cpu_imports_no_torch_and_matches_the_torch_backen
 
 def test_lowlight_image_on_the_cpu_imports_no_torch_and_matches_the_torch_backend(tmp_path):
     for backend in ("auto", "torch"):
-        res = run_cli(["image", SAMPLE_IMAGE, "-o", tmp_path / backend, "--backend", backend], tmp_path / "cache")
+        res = run_cli(["image", SAMPLE_IMAGE, "-o", tmp_path / backend, "--device", "cpu", "--backend", backend],
+                      tmp_path / "cache")
         assert res["rc"] == 0 and (res["heavy"] == []) == (backend == "auto"), res
     a = np.asarray(Image.open(tmp_path / "auto" / SAMPLE_IMAGE.name))
     b = np.asarray(Image.open(tmp_path / "torch" / SAMPLE_IMAGE.name))
@@ -204,3 +205,26 @@ def test_flush_denormals_needs_no_torch():
             "print(s, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[False, True, False] False"
+
+
+@pytest.mark.parametrize("command", ["live", "batch"])
+def test_live_and_batch_run_with_torch_unimportable(tmp_path, command):
+    """``lowlight live`` and ``lowlight batch`` (its worker processes too) on the CPU, with a ``torch``
+    package first on the path that raises when imported: they run to the end, so none imports torch."""
+    shim = tmp_path / "shim" / "torch"
+    shim.mkdir(parents=True)
+    (shim / "__init__.py").write_text("raise ImportError('torch was imported on the CPU path')\n")
+    if command == "live":
+        args = ["live", "--source", SAMPLE_VIDEO, "--no-display", "--max-frames", "15", "--device", "cpu",
+                "--record", tmp_path / "rec.mp4"]
+    else:
+        (tmp_path / "in").mkdir()
+        (tmp_path / "in" / SAMPLE_IMAGE.name).write_bytes(SAMPLE_IMAGE.read_bytes())
+        args = ["batch", tmp_path / "in", "-o", tmp_path / "out", "--workers", "1", "--device", "cpu"]
+    env = dict(os.environ, LOWLIGHT_CACHE_DIR=str(tmp_path / "cache"),
+               PYTHONPATH=os.pathsep.join([str(shim.parent), os.environ.get("PYTHONPATH", "")]))
+    res = subprocess.run([sys.executable, "-m", "lowlight", *map(str, args)], capture_output=True, text=True, env=env,
+                         timeout=300, cwd=tmp_path)
+    assert res.returncode == 0, res.stderr[-2000:]
+    made = tmp_path / "rec.mp4" if command == "live" else tmp_path / "out" / SAMPLE_IMAGE.name
+    assert made.is_file() and made.stat().st_size > 1000
