@@ -83,7 +83,8 @@ class Enhancer:
         scale_factor: official integer Zero-DCE++ downscale (overrides ``longest_side``).
         backend: curve-estimation engine, see :mod:`lowlight.backends` (``auto``, ``torch``,
             ``compile``, ``onnxruntime``, ``tensorrt``); ``auto`` picks the fastest available here.
-        threads: CPU threads for backends with their own thread pool (``None``: torch's count).
+        threads: CPU threads for backends with their own thread pool (``None``:
+            :func:`lowlight.kernels.threads.get_num_threads`).
         denoise: gain-aware denoising of uint8 frames (:mod:`lowlight.kernels.denoise`): ``"auto"``
             (default: as much as the noise measured in the frame and the curve's local gain call
             for; a clean frame, or a region the curve does not amplify, is left alone), ``"off"``,

@@ -106,6 +106,21 @@ def test_checkpoint_graph_is_exported_once_and_a_hit_needs_no_torch(tmp_path, mo
     assert again.how == "built" and len(list(cache.glob("onnx-*.onnx"))) == 2
 
 
+def test_a_stale_shipped_graph_is_not_run(tmp_path, monkeypatch):
+    """A shipped graph that was not made from its .pt (weights retrained, graphs not regenerated) is
+    not used: the .pt is exported and cached instead, with a warning naming the fix."""
+    import lowlight.weights as weights
+
+    monkeypatch.setenv("LOWLIGHT_CACHE_DIR", str(tmp_path / "cache"))
+    pt = brightening_weights(tmp_path / "zero_dce_pp.pt")
+    monkeypatch.setitem(weights.BUNDLED, "zero-dce++", pt)  # the shipped graph now belongs to other weights
+    with pytest.warns(RuntimeWarning, match="stale"):
+        backend = OnnxRuntimeBackend.from_weights("zero-dce++")
+    assert backend.how == "built" and backend.weights == f"sha256:{file_sha256(pt)}"
+    maps = backend(np.random.default_rng(0).random((1, 3, 8, 8), dtype=np.float32))
+    assert np.allclose(maps, 0.6, atol=1e-5)  # brightening_weights' constant maps, not the shipped net's
+
+
 def test_cached_graph_without_metadata_is_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setenv("LOWLIGHT_CACHE_DIR", str(tmp_path / "cache"))
     ckpt = brightening_weights(tmp_path / "bright.pt")

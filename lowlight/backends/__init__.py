@@ -5,7 +5,8 @@ Every backend is a callable object with the same contract:
     ``backend(x)``: ``x`` float32 ``N x 3 x h x w`` in [0, 1] (frames already at
     estimation size) on ``backend.device`` -> alpha curve maps float32
     ``N x 3 x h x w`` (Zero-DCE++) or ``N x 24 x h x w`` (Zero-DCE) in [-1, 1]
-    on the same device. Strength is not applied.
+    on the same device. Strength is not applied. Backends whose ``numpy`` attribute is True
+    (ONNX Runtime) also take a NumPy array and return one: the CPU path runs without torch.
 
 It is ``model.net`` (DCE-Net without the resize) run by a different engine:
 
@@ -14,7 +15,9 @@ name       engine                                       where
 ========== ============================================ ======================================
 torch      eager PyTorch (channels-last on CPU)         any device; the reference
 compile    ``torch.compile`` (Inductor)                 any device; slow first call
-onnxruntime ONNX Runtime, graph exported once and cached CPU
+onnxruntime ONNX Runtime on NumPy, no torch: the bundled   CPU
+           models' graphs ship in the package; a
+           checkpoint's is exported once and cached
 tensorrt   TensorRT via torch-tensorrt, fp16, engine    CUDA (``pip install 'lowlight[tensorrt]'``)
            cached on disk
 ========== ============================================ ======================================

@@ -7,7 +7,10 @@ graph serves every frame size. Where the graph comes from:
 
 * the bundled models: shipped in the package beside their ``.pt`` weights
   (:data:`lowlight.weights.BUNDLED_GRAPHS`, written by
-  ``python -m lowlight.backends.export_bundled``); opening one needs no torch;
+  ``python -m lowlight.backends.export_bundled``); opening one needs no torch. A shipped
+  graph not made from its ``.pt`` (its ``lowlight.weights`` digest differs from the file's: the
+  weights were retrained and the graphs not regenerated) is never run: the ``.pt`` is then exported
+  and cached like a checkpoint, with a warning;
 * a user checkpoint: exported once with ``torch.onnx.export`` and cached
   (:mod:`lowlight.backends.cache`), keyed by the sha256 of the checkpoint file's
   bytes (and the opset and graph format), so a cache hit reads neither the
@@ -144,7 +147,7 @@ class OnnxRuntimeBackend(CurveBackend):
         Raises:
             WeightsError: a bad checkpoint (as :func:`lowlight.load_model`); BackendError: ORT missing.
         """
-        from lowlight.weights import BUNDLED_GRAPHS, bundled_name, check_checkpoint_file, file_sha256
+        from lowlight.weights import BUNDLED, BUNDLED_GRAPHS, bundled_name, check_checkpoint_file, file_sha256
 
         self = cls.__new__(cls)
         self.model, self.device = None, as_device("cpu")
@@ -159,7 +162,14 @@ class OnnxRuntimeBackend(CurveBackend):
                                        "reinstall lowlight (or use --backend torch)")
                 self.cache_file = None
                 self.session, self.how = self._session(graph.read_bytes()), "bundled"
-            else:
+                if self.weights != f"sha256:{file_sha256(BUNDLED[name])}":  # ~1 ms: the .pt is small
+                    # a graph older than its .pt (weights retrained, export_bundled not run): never run
+                    # stale weights; the .pt is exported and cached like any checkpoint instead
+                    warnings.warn(f"lowlight: {graph} was not made from {BUNDLED[name].name} (stale); using a graph "
+                                  "exported from the .pt instead (run python -m lowlight.backends.export_bundled)",
+                                  RuntimeWarning, stacklevel=2)
+                    name, name_or_path = None, BUNDLED[name]
+            if name is None:
                 path = check_checkpoint_file(name_or_path)
                 digest = file_sha256(path)
                 key = {"checkpoint_sha256": digest, "opset": OPSET, "format": GRAPH_FORMAT,
