@@ -16,7 +16,7 @@ estimate now on a cut, on the first frame and every ``estimate_every`` frames) a
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
@@ -26,6 +26,9 @@ from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate
 from lowlight.kernels.denoise_options import AUTO_AMOUNT, resolve_denoise
 from lowlight.realtime.options import ProcessingOptions
 from lowlight.realtime.smoothing import SceneCutDetector, TemporalSmoother
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only (maps are NumPy on the CPU path, which never imports torch)
+    import torch
 
 # Output gains closer to 1 than this are not applied (saves a full-resolution pass).
 _GAIN_TOLERANCE = 0.002
@@ -167,7 +170,7 @@ class FrameProcessor:
         copy, small = self.estimator.analysis_copy(image)
         return self.smoother.observe(copy), small
 
-    def _take(self, maps, frames: int, at: int) -> None:
+    def _take(self, maps: torch.Tensor, frames: int, at: int) -> None:
         """Blend an estimate made for frame ``at`` (``frames`` after the previous one) into the maps."""
         self.estimates += 1
         self.smoother.update(maps, max(1, frames))
@@ -185,7 +188,7 @@ class FrameProcessor:
             worker.submit(small, image, self._epoch, self._frame, force=cut)
             self._since = 0
 
-    def _apply(self, image: np.ndarray, maps) -> np.ndarray:
+    def _apply(self, image: np.ndarray, maps: torch.Tensor) -> np.ndarray:
         return enhance_frame(image, maps, self.estimator.iterations, self.strength, kernel=self.options.kernel)
 
     def _denoising(self) -> bool:
@@ -209,7 +212,7 @@ class FrameProcessor:
                 self._noise_age = 0
         return self.noise
 
-    def _enhance(self, image: np.ndarray, maps) -> np.ndarray:
+    def _enhance(self, image: np.ndarray, maps: torch.Tensor) -> np.ndarray:
         """Denoise (when on and the frame is noisy) and apply the curves, in one fused pass."""
         if not self._denoising():
             return self._apply(image, maps)
