@@ -35,10 +35,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine_info, make_clip  # noqa: E402
 
 
-def timed(cmd: list, watch: Path | None = None, **popen) -> tuple[float, float | None]:
-    """``(seconds, seconds to the first encoded frame or None)`` of running ``cmd`` (``popen``: ``cwd``, ``env``)."""
+def timed(cmd: list, watch: Path | None = None) -> tuple[float, float | None]:
+    """``(seconds, seconds to the first encoded frame or None)`` of running ``cmd``."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **popen)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     first = None
     while proc.poll() is None:
         if watch is not None and first is None:

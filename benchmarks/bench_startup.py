@@ -2,8 +2,12 @@
 
 Usage::
 
-    python benchmarks/bench_startup.py --before /work/main/.venv/bin/python --before-cwd /work/main \
-        [--runs 7] [--clip lowlight/samples/dark_coffee.mp4] [--json FILE]
+    python benchmarks/bench_startup.py --before /work/main/.venv/bin/python [--runs 7]
+        [--clip lowlight/samples/dark_coffee.mp4] [--json FILE]
+
+``--before`` is the python of another checkout's environment with lowlight installed from that
+checkout (``pip install -e``); every command runs from a scratch folder, so each python imports its
+own installed tree.
 
 Per run, and alternating between the two trees (so drift in the machine's load hits both alike):
 ``lowlight --help`` (whole process); ``lowlight video CLIP -o OUT --overwrite`` with default settings
@@ -39,36 +43,37 @@ PROBE = ("import sys\nfrom lowlight.cli import main\nmain(sys.argv[1:])\n"
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--before", required=True, help="python of the tree to compare with (its venv)")
-    ap.add_argument("--before-cwd", required=True, help="that tree's root")
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--clip", default=str(REPO / "lowlight" / "samples" / "dark_coffee.mp4"))
     ap.add_argument("--json")
     args = ap.parse_args()
-    trees = {"before": (args.before, args.before_cwd), "after": (sys.executable, str(REPO))}
-    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    report = {"machine": machine_info(), "clip": args.clip, "runs": args.runs, "trees": {}, "imports": {}}
+    clip = str(Path(args.clip).resolve())
+    json_out = Path(args.json).resolve() if args.json else None
+    trees = {"before": args.before, "after": sys.executable}
+    os.environ["PYTHONDONTWRITEBYTECODE"] = "1"  # leave the other checkout untouched
+    report = {"machine": machine_info(), "clip": clip, "runs": args.runs, "trees": {}, "imports": {}}
     times = {t: {"help": [], "video": [], "video_1080p": [], "first_frame": []} for t in trees}
     with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        os.chdir(tmp)  # not a checkout: ``python -m lowlight`` must not pick up a tree from the working folder
         out = Path(tmp) / "out.mp4"
         big = make_clip(Path(tmp) / "clip_1080p.mp4", 1920, 1080, 60, fps=30, audio=True)
 
         def run(tree: str, record: bool) -> None:
-            python, cwd = trees[tree]
-            help_s = timed([python, "-m", "lowlight", "--help"], cwd=cwd, env=env)[0]
-            video_s = timed([python, "-m", "lowlight", "video", args.clip, "-o", str(out), "--overwrite"],
-                            cwd=cwd, env=env)[0]
+            python = trees[tree]
+            help_s = timed([python, "-m", "lowlight", "--help"])[0]
+            video_s = timed([python, "-m", "lowlight", "video", clip, "-o", str(out), "--overwrite"])[0]
             big_s, first = timed([python, "-m", "lowlight", "video", str(big), "-o", str(out), "--overwrite"],
-                                 watch=out, cwd=cwd, env=env)
+                                 watch=out)
             if record:
                 times[tree]["help"].append(help_s)
                 times[tree]["video"].append(video_s)
                 times[tree]["video_1080p"].append(big_s)
                 times[tree]["first_frame"].append(first)
 
-        for tree, (python, cwd) in trees.items():
+        for tree, python in trees.items():
             run(tree, record=False)
-            res = subprocess.run([python, "-c", PROBE, "video", args.clip, "-o", str(out), "--overwrite"], cwd=cwd,
-                                 env=env, capture_output=True, text=True)
+            res = subprocess.run([python, "-c", PROBE, "video", clip, "-o", str(out), "--overwrite"],
+                                 capture_output=True, text=True)
             report["imports"][tree] = res.stderr.strip().splitlines()[-1]
         for _ in range(args.runs):
             for tree in trees:
@@ -82,8 +87,8 @@ def main() -> int:
     for tree, t in report["trees"].items():
         print(f"| {tree} | {t['help']:.2f} | {t['video']:.2f} | {t['video_1080p']:.2f} | {t['first_frame']:.2f} | "
               f"{report['imports'][tree]} |")
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=2))
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2))
     return 0
 
 
