@@ -222,16 +222,20 @@ def test_flush_denormals_needs_no_torch():
     assert out.strip() == "[False, True, False] False"
 
 
-@pytest.mark.parametrize("command", ["live", "batch"])
-def test_live_and_batch_run_with_torch_unimportable(tmp_path, command):
-    """``lowlight live`` and ``lowlight batch`` (its worker processes too) on the CPU, with a ``torch``
-    package first on the path that raises when imported: they run to the end, so none imports torch."""
+@pytest.mark.parametrize("command", ["live", "batch", "bench"])
+def test_live_batch_and_bench_run_with_torch_unimportable(tmp_path, command):
+    """``lowlight live``, ``lowlight batch`` (its worker processes too) and ``lowlight bench
+    --no-baselines`` on the CPU, with a ``torch`` package first on the path that raises when imported:
+    they run to the end, so none imports torch (the bench's naive baseline is eager torch by design)."""
     shim = tmp_path / "shim" / "torch"
     shim.mkdir(parents=True)
     (shim / "__init__.py").write_text("raise ImportError('torch was imported on the CPU path')\n")
     if command == "live":
         args = ["live", "--source", SAMPLE_VIDEO, "--no-display", "--max-frames", "15", "--device", "cpu",
                 "--record", tmp_path / "rec.mp4"]
+    elif command == "bench":
+        args = ["bench", "--resolution", "160x120", "--frames", "6", "--repeats", "1", "--no-baselines", "--device",
+                "cpu", "--json", tmp_path / "bench.json"]
     else:
         (tmp_path / "in").mkdir()
         (tmp_path / "in" / SAMPLE_IMAGE.name).write_bytes(SAMPLE_IMAGE.read_bytes())
@@ -241,5 +245,6 @@ def test_live_and_batch_run_with_torch_unimportable(tmp_path, command):
     res = subprocess.run([sys.executable, "-m", "lowlight", *map(str, args)], capture_output=True, text=True, env=env,
                          timeout=300, cwd=tmp_path)
     assert res.returncode == 0, res.stderr[-2000:]
-    made = tmp_path / "rec.mp4" if command == "live" else tmp_path / "out" / SAMPLE_IMAGE.name
-    assert made.is_file() and made.stat().st_size > 1000
+    made = {"live": tmp_path / "rec.mp4", "bench": tmp_path / "bench.json"}.get(command,
+                                                                              tmp_path / "out" / SAMPLE_IMAGE.name)
+    assert made.is_file() and made.stat().st_size > 200
