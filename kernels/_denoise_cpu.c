@@ -187,11 +187,11 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
              * (sp - f minus its channel mean) with max(m, chroma) * wsp, also where it is static */
             const float dR = spR - fR, dG = spG - fG, dB = spB - fB;
             const float dl = (dR + dG + dB) * third;
-            const float wl = m * wsp;
             const float wc = (m > chroma ? m : chroma) * wsp;
-            const float pR = fR + wl * dl + wc * (dR - dl);
-            const float pG = fG + wl * dl + wc * (dG - dl);
-            const float pB = fB + wl * dl + wc * (dB - dl);
+            const float ldl = (m * wsp - wc) * dl; /* f + wl * dl + wc * (d - dl), wl = m * wsp */
+            const float pR = fR + ldl + wc * dR;
+            const float pG = fG + ldl + wc * dG;
+            const float pB = fB + ldl + wc * dB;
             yR = sR + k * (pR - sR);
             yG = sG + k * (pG - sG);
             yB = sB + k * (pB - sB);
