@@ -4,7 +4,8 @@
  * One pass over an H x W x 3 uint8 RGB frame and, for video, the temporal filter's state
  * (uint16 3 x H x W planar, levels * 256): per pixel an edge-preserving spatial estimate over a
  * (2r+1)^2 window, the slope of the curve there (the local gain), a motion-adaptive recursive
- * blend with the state, the curves applied to the result, the uint8 output and the new state
+ * blend with the state (static pixels: the spatial estimate's chroma, the frame's luma), the
+ * curves applied to the result, the uint8 output and the new state
  * written.  The maths, step by step, is in kernels/denoise_reference.py (the plain-torch
  * reference this kernel is tested against); loaded with ctypes by kernels/denoise_cpu.py.
  *
@@ -56,11 +57,11 @@
 #define LL_INLINE static inline
 #endif
 
-#define LL_DENOISE_ABI_VERSION 2
+#define LL_DENOISE_ABI_VERSION 3
 #define LL_MAX_RADIUS 2
 
 /* Order of the `params` array. */
-enum { P_N0, P_N1, P_AMOUNT, P_TAU, P_KMIN, P_HR, P_T0, P_T1, P_TARGET, P_COUNT };
+enum { P_N0, P_N1, P_AMOUNT, P_TAU, P_KMIN, P_HR, P_T0, P_T1, P_TARGET, P_CHROMA, P_MRHO, P_COUNT };
 
 LL_EXPORT int lowlight_denoise_abi_version(void) { return LL_DENOISE_ABI_VERSION; }
 
@@ -81,7 +82,7 @@ LL_INLINE uint16_t to_u16(float y) {
 LL_INLINE float clampf(float v, float lo, float hi) { return v < lo ? lo : (v > hi ? hi : v); }
 
 typedef struct {
-    float n0, n1, amount, tau, kmin, hr2, t0, inv_t, target;
+    float n0, n1, amount, tau, kmin, hr2, t0, inv_t, target, chroma, inv_mrho;
 } dn_params;
 
 /* One output row.  rows[dy] (dy = 0..2R) point at slot planes of the ring: plane c of a slot at
@@ -95,6 +96,7 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
     const float third = 1.0f / 3.0f;
     const float n0 = pp->n0, n1 = pp->n1, amount = pp->amount, tau = pp->tau, kmin = pp->kmin;
     const float hr2 = pp->hr2, t0 = pp->t0, inv_t = pp->inv_t, target = pp->target;
+    const float chroma = pp->chroma, inv_mrho = pp->inv_mrho;
     const float *restrict c0 = rows[R];
     const float *restrict c1 = rows[R] + pw;
     const float *restrict c2 = rows[R] + 2 * pw;
@@ -174,11 +176,22 @@ LL_INLINE void row_denoise(const float *const *rows, ptrdiff_t pw, const float *
             kq = kq > kmin ? kq : kmin;
             const float kst = 1.0f - amount * (1.0f - kq);
             const float D = (fabsf(spR - sR) + fabsf(spG - sG) + fabsf(spB - sB)) * third;
-            const float sm = sqrtf(var + 0.5f);
+            /* the motion threshold grows with the spatial estimate's own noise where it averaged
+             * few pixels (rho above motion_rho: edges, fine texture) */
+            float rs = rho * inv_mrho;
+            rs = rs > 1.0f ? rs : 1.0f;
+            const float sm = sqrtf(var + 0.5f) * rs;
             const float m = clampf((D / sm - t0) * inv_t, 0.0f, 1.0f);
             const float k = kst + m * (1.0f - kst);
-            const float mw = m * wsp;
-            const float pR = fR + mw * (spR - fR), pG = fG + mw * (spG - fG), pB = fB + mw * (spB - fB);
+            /* the new frame: its luma spatially denoised where it moves (m * wsp), its chroma
+             * (sp - f minus its channel mean) with max(m, chroma) * wsp, also where it is static */
+            const float dR = spR - fR, dG = spG - fG, dB = spB - fB;
+            const float dl = (dR + dG + dB) * third;
+            const float wc = (m > chroma ? m : chroma) * wsp;
+            const float ldl = (m * wsp - wc) * dl; /* f + wl * dl + wc * (d - dl), wl = m * wsp */
+            const float pR = fR + ldl + wc * dR;
+            const float pG = fG + ldl + wc * dG;
+            const float pB = fB + ldl + wc * dB;
             yR = sR + k * (pR - sR);
             yG = sG + k * (pG - sG);
             yB = sB + k * (pB - sB);
@@ -390,6 +403,8 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
     pp.t0 = params[P_T0];
     pp.inv_t = 1.0f / (params[P_T1] - params[P_T0]);
     pp.target = params[P_TARGET];
+    pp.chroma = params[P_CHROMA];
+    pp.inv_mrho = 1.0f / params[P_MRHO];
     int32_t *j0 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
     int32_t *j1 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
     float *fx = (float *)malloc(sizeof(float) * (size_t)W);

@@ -41,7 +41,7 @@ def denoise_kernel(
     src_sy, src_sx, src_sc,
     dst_sy, dst_sx, dst_sc,
     den_y, den_x,
-    strength, n0, n1, amount, tau, kmin, hr2, t0, inv_t, target,
+    strength, n0, n1, amount, tau, kmin, hr2, t0, inv_t, target, chroma, inv_mrho,
     ITERS: tl.constexpr,
     PER_ITER: tl.constexpr,
     SCALED: tl.constexpr,
@@ -138,13 +138,18 @@ def denoise_kernel(
         kq = tl.maximum(2.0 * Tm * Tm / (gs * gs + Tm * Tm), kmin)
         kst = 1.0 - amount * (1.0 - kq)
         D = (tl.abs(spR - sR) + tl.abs(spG - sG) + tl.abs(spB - sB)) * third
-        sm = tl.sqrt(var + 0.5)
+        sm = tl.sqrt(var + 0.5) * tl.maximum(rho * inv_mrho, 1.0)
         m = tl.minimum(tl.maximum((D / sm - t0) * inv_t, 0.0), 1.0)
         k = kst + m * (1.0 - kst)
-        mw = m * wsp
-        yR = sR + k * (fR + mw * (spR - fR) - sR)
-        yG = sG + k * (fG + mw * (spG - fG) - sG)
-        yB = sB + k * (fB + mw * (spB - fB) - sB)
+        dR = spR - fR
+        dG = spG - fG
+        dB = spB - fB
+        dl = (dR + dG + dB) * third
+        wl = m * wsp
+        wc = tl.maximum(m, chroma) * wsp
+        yR = sR + k * (fR + wl * dl + wc * (dR - dl) - sR)
+        yG = sG + k * (fG + wl * dl + wc * (dG - dl) - sG)
+        yB = sB + k * (fB + wl * dl + wc * (dB - dl) - sB)
     else:
         yR = fR + wsp * (spR - fR)
         yG = fG + wsp * (spG - fG)

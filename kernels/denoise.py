@@ -15,7 +15,8 @@ denoiser removes what the curve amplified and nothing else:
   share the weights, so chroma noise is reduced exactly as much as luma;
 * video adds a motion-adaptive recursive temporal filter: the new frame is blended with the
   filter's state where the difference is within the noise, and taken as it is (spatially
-  denoised, 3x3 in this pass) where it moves, so moving objects leave no trail. No frame of
+  denoised, 3x3 in this pass) where it moves, so moving objects leave no trail; static pixels take
+  the spatial estimate's chroma (colour noise smoothed, luma detail only averaged over time). No frame of
   latency: the output of frame t depends on frames <= t. The state (uint16 ``3 x H x W``, levels
   * 256) is the caller's: :class:`lowlight.realtime.FrameProcessor` keeps it and drops it at cuts.
 * the target output noise is ``max(tau, sigma * max(0.5, 1/gain))``: where the curve lifts
@@ -171,7 +172,7 @@ def estimate_noise(frame: np.ndarray, samples: int = _SAMPLES) -> NoiseModel:
 def params_vector(noise: NoiseModel, amount: float, params: DenoiseParams) -> np.ndarray:
     """The ``params`` array of the compiled and Triton kernels."""
     return np.array([noise.n0, noise.n1, amount, params.tau, params.kmin, params.hr, params.t0, params.t1,
-                     params.target], np.float32)
+                     params.target, params.chroma, params.motion_rho], np.float32)
 
 
 
@@ -238,6 +239,8 @@ def denoise_enhance_frame(frame: Frame, maps: Frame, noise: NoiseModel, iteratio
         raise ValueError(f"amount must be in [0, 1], got {amount}")
     if params.radius not in (1, 2) or params.temporal_radius not in (1, 2):
         raise ValueError(f"params.radius and temporal_radius must be 1 or 2, got {params}")
+    if not (0.0 <= params.chroma <= 1.0 and params.motion_rho > 0.0):
+        raise ValueError(f"params.chroma must be in [0, 1] and motion_rho > 0, got {params}")
     if out is not None:
         _check_out(out, frame)
     _check_state(state, frame, "state")

@@ -20,7 +20,7 @@ from .errors import KernelUnavailable
 from .threads import get_num_threads
 from .native import NativeLibrary
 
-_ABI_VERSION = 2
+_ABI_VERSION = 3
 _LIB_STEM = "_denoise_cpu"
 
 _ssize, _ptr, _int = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
@@ -44,7 +44,7 @@ def denoise_enhance_cpu(frame: np.ndarray, maps: np.ndarray, iterations: int, st
         frame: uint8 ``H x W x 3``, any strides. out: uint8 ``H x W x 3``, any strides, not
             overlapping ``frame``.
         maps: C-contiguous float32 ``3k x h x w``.
-        params: float32 ``[n0, n1, amount, tau, kmin, hr, t0, t1, target]``.
+        params: float32 ``[n0, n1, amount, tau, kmin, hr, t0, t1, target, chroma, motion_rho]``.
         state: ``None`` or C-contiguous uint16 ``3 x H x W``; state_out: ``None`` (only without a
             state) or C-contiguous uint16 ``3 x H x W`` not overlapping ``state``.
     """

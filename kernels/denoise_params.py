@@ -24,8 +24,12 @@ class DenoiseParams:
         hr: range of the spatial weights in noise sigmas.
         t0, t1: motion ramp (``D / sm`` below ``t0``: static; above ``t1``: moving).
         radius: spatial window radius without a state (stills, first frames: 2, a 5x5 window).
-        temporal_radius: the window radius with a state (video: 1, a 3x3 window; it only serves
-            moving pixels and the motion test, and costs half as much).
+        temporal_radius: the window radius with a state (video: 1, a 3x3 window; it serves moving
+            pixels, the chroma of static ones and the motion test, and costs half as much).
+        chroma: with a state, the weight (times ``wsp``) of the spatial estimate's chroma on static
+            pixels (0: static pixels are averaged over time only, the filter before the chroma stage).
+        motion_rho: the motion threshold is raised by ``rho / motion_rho`` where the spatial
+            estimate's noise factor ``rho`` exceeds it (>= 1: never raised).
     """
 
     tau: float = 1.0
@@ -36,6 +40,8 @@ class DenoiseParams:
     t1: float = 3.0
     radius: int = 2
     temporal_radius: int = 1
+    chroma: float = 1.0
+    motion_rho: float = 0.5
 
     def radius_for(self, has_state: bool) -> int:
         return self.temporal_radius if has_state else self.radius

@@ -33,12 +33,18 @@ Per pixel (all three channels share the weights, so chroma noise is reduced exac
 3. Spatial weight ``wsp = amount * clamp((1 - ratio) / max(1 - rho, 1e-3), 0, 1)`` (the kernels
    compute ``(1 - T/gs) / om`` as ``(gs - T) / (gs * om)``, with ``gs = max(g * sigma, 1e-6)``).
 4. With a state ``s`` (levels): motion ``m = clamp((D / sm - t0) / (t1 - t0), 0, 1)`` from
-   ``D = mean_c |sp_c - s_c|`` and ``sm = sqrt(var + 0.5)``; the static blend weight of the new frame
+   ``D = mean_c |sp_c - s_c|`` and ``sm = sqrt(var + 0.5) * max(1, rho / motion_rho)`` (where the
+   spatial estimate averaged few pixels, ``rho > motion_rho``: edges, fine texture, its own noise
+   would pass for motion, so the threshold grows with it); the static blend weight of the new frame
    ``kst = 1 - amount * (1 - max(kmin, 2q / (1 + q)))`` with ``q = min(ratio, 1)^2`` (a recursive
    filter with weight ``k`` keeps ``sqrt(k / (2 - k))`` of the noise on a static scene, so this
    brings ``g * sigma`` down to ``T``); ``k = kst + m * (1 - kst)`` (moving pixels take the new
-   frame: no ghost trail); the new frame's value, spatially denoised where it moves,
-   ``p = f + m * wsp * (sp - f)``; the result ``y = s + k * (p - s)``.
+   frame: no ghost trail); the new frame's value ``p``, from ``d = sp - f``, its channel mean ``dl``
+   (luma) and the rest ``d - dl`` (chroma): ``p = f + m * wsp * dl + max(m, chroma) * wsp * (d - dl)``,
+   i.e. the luma spatially denoised only where it moves (static luma detail stays sharp and is
+   averaged over time), the chroma also where it is static (the chroma stage: colour noise is
+   two thirds of the per-channel noise, and 3x3 chroma smoothing is invisible); the result
+   ``y = s + k * (p - s)``.
    Without a state: ``y = f + wsp * (sp - f)`` (the same formula with ``m = k = 1``).
 5. Output: the curve applied to ``y / 255``, rounded ``floor(clamp(x * 255 + 0.5, 0, 255))``; the
    new state: ``floor(clamp(y * 256 + 0.5, 0, 65535))`` as uint16.
@@ -147,10 +153,12 @@ def denoise_enhance_reference(
         q = ratio.clamp(max=1.0) ** 2
         kst = 1.0 - amount * (1.0 - torch.clamp(2.0 * q / (1.0 + q), min=params.kmin))
         D = (sp - s).abs().mean(0)
-        sm = torch.sqrt(var + 0.5)
+        sm = torch.sqrt(var + 0.5) * torch.clamp(rho / params.motion_rho, min=1.0)
         m = ((D / sm - params.t0) / (params.t1 - params.t0)).clamp(0.0, 1.0)
         k = kst + m * (1.0 - kst)
-        p = f + (m * wsp) * (sp - f)
+        d = sp - f
+        dl = d.mean(0)
+        p = f + (m * wsp) * dl + (torch.clamp(m, min=params.chroma) * wsp) * (d - dl)
         y = s + k * (p - s)
     x, _ = curve_with_slope(y / 255.0, a, iterations)
     out = (x * 255.0 + 0.5).clamp(0.0, 255.0).floor().to(torch.uint8).permute(1, 2, 0).contiguous()

@@ -37,7 +37,7 @@ def denoise_enhance_triton(frame: torch.Tensor, maps: torch.Tensor, params: np.n
     Args:
         frame: CUDA uint8 ``H x W x 3`` RGB, any strides.
         maps: float ``3 x h x w`` or ``3k x h x w`` (optionally ``1 x C x h x w``) on the device.
-        params: ``[n0, n1, amount, tau, kmin, hr, t0, t1, target]`` (:func:`lowlight.kernels.denoise.params_vector`).
+        params: ``[n0, n1, amount, tau, kmin, hr, t0, t1, target, chroma, motion_rho]`` (:func:`lowlight.kernels.denoise.params_vector`).
         radius: spatial window radius (1 or 2).
         state: ``None`` or uint16 ``3 x H x W`` on the device; state_out: optional buffer for the new one.
         out: optional uint8 ``H x W x 3`` destination on the device (may be ``frame``).
@@ -63,12 +63,13 @@ def denoise_enhance_triton(frame: torch.Tensor, maps: torch.Tensor, params: np.n
             or not state_out.is_contiguous() or state_out.device != frame.device
             or (state is not None and state_out.untyped_storage().data_ptr() == state.untyped_storage().data_ptr())):
         state_out = torch.empty((3, height, width), dtype=torch.uint16, device=frame.device)
-    n0, n1, amount, tau, kmin, hr, t0, t1, target = (float(v) for v in params)
+    n0, n1, amount, tau, kmin, hr, t0, t1, target, chroma, motion_rho = (float(v) for v in params)
     grid = (height, (width + BLOCK - 1) // BLOCK)
     launch = kernel[grid]
     args = (frame, out, maps, state if state is not None else state_out, state_out,
             height, width, h, w, height * width, *frame.stride(), *out.stride(), max(height - 1, 1), max(width - 1, 1),
-            float(strength), n0, n1, amount, tau, kmin, hr * hr, t0, 1.0 / (t1 - t0), target)
+            float(strength), n0, n1, amount, tau, kmin, hr * hr, t0, 1.0 / (t1 - t0), target, chroma,
+            1.0 / motion_rho)
     consts = dict(ITERS=int(iterations), PER_ITER=channels != 3, SCALED=float(strength) != 1.0, R=int(radius),
                   HAS_STATE=state is not None, BLOCK=BLOCK, num_warps=NUM_WARPS)
     if frame.device.type == "cuda":
