@@ -9,7 +9,8 @@ import torch
 from lowlight.cli import main
 from lowlight.train.data import (SensorAugment, SensorModel, linear_to_srgb, load_training_data, srgb_to_linear,
                                  video_frames)
-from lowlight.train.losses import ZeroReferenceLoss, adaptive_exposure_target, neutrality
+from lowlight.kernels import apply_curves
+from lowlight.train.losses import ZeroReferenceLoss, adaptive_exposure_target, neutrality, noise_gain
 from lowlight.weights import read_checkpoint
 
 
@@ -82,6 +83,43 @@ def test_loss_terms_for_new_options():
         ZeroReferenceLoss(exposure_target="nope")
 
 
+def test_sensor_augment_clean_twin_shares_every_draw():
+    """with_clean: the noisy crop is the one a plain call gives, the clean twin differs only by the noise."""
+    x = torch.rand(32, 3, 24, 24)
+    a = SensorAugment(grey_prob=0.3)
+    plain = a(x, torch.Generator().manual_seed(4))
+    g = torch.Generator().manual_seed(4)
+    noisy, clean = a(x, g, with_clean=True)
+    assert torch.equal(noisy, plain)
+    assert torch.equal(g.get_state(), (lambda h: (a(x, h), h.get_state())[1])(torch.Generator().manual_seed(4)))
+    grey = (noisy[:, 0] == noisy[:, 1]).flatten(1).all(1) & (noisy[:, 1] == noisy[:, 2]).flatten(1).all(1)
+    assert grey.any() and bool(((clean[grey, 0] == clean[grey, 1]) & (clean[grey, 1] == clean[grey, 2])).all())
+    # no sensor noise: the twin is the noisy crop before 8-bit rounding
+    q_noisy, q_clean = SensorAugment(noise_prob=0.0)(x, torch.Generator().manual_seed(1), with_clean=True)
+    assert float((q_noisy - q_clean).abs().max()) <= 0.5 / 255 + 1e-6
+    n_noisy, n_clean = SensorAugment(noise_prob=1.0, exposure_range=(0.01, 0.01))(x, torch.Generator().manual_seed(1),
+                                                                                  with_clean=True)
+    assert float((n_noisy - n_clean).abs().mean()) > 2 / 255  # the noise is there, and only in the noisy one
+
+
+def test_noise_gain_is_one_for_a_plain_gain_and_charges_shadow_lift():
+    g = torch.Generator().manual_seed(0)
+    ramp = torch.linspace(0.01, 0.3, 64).view(1, 1, 1, 64).expand(2, 3, 64, 64)
+    clean = ramp.contiguous()
+    noisy = (clean + 0.01 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+    assert float(noise_gain(noisy, clean, 3 * noisy, 3 * clean)) == pytest.approx(1.0, rel=0.02)  # eps in the means
+    # a curve with more gain in the shadows (where the relative noise is largest) raises the ratio
+    maps = torch.linspace(1.0, 0.0, 64).view(1, 1, 1, 64).expand(2, 3, 64, 64).contiguous()
+    lifted = float(noise_gain(noisy, clean, apply_curves(noisy, maps, 8), apply_curves(clean, maps, 8)))
+    assert lifted > 1.2
+    x = torch.rand(2, 3, 32, 32) * 0.3
+    loss = ZeroReferenceLoss("zero-dce++", noise=0.5)
+    _, t = loss(x, x, torch.zeros(2, 3, 32, 32), x, x)
+    assert t["noise"] == 0.0
+    with pytest.raises(ValueError):
+        loss(x, x, torch.zeros(2, 3, 32, 32))
+
+
 def _write_video(path, n=30, size=(48, 64)):
     import av
 
@@ -118,6 +156,20 @@ def test_train_on_a_video_file_and_a_folder_of_videos(tmp_path):
                      "--quiet", "--frames-per-video", "3", "--overwrite"]) == 0
         meta = read_checkpoint(out)[2]
         assert meta["augment"] == "sensor" and meta["exposure_target"] == "adaptive" and meta["frames_per_video"] == 3
+
+
+def test_train_with_the_noise_term(tmp_path, capsys):
+    d = tmp_path / "clips"
+    d.mkdir()
+    _write_video(d / "a.mp4", n=6)
+    out = tmp_path / "w.pt"
+    assert main(["train", str(d), "-o", str(out), "--steps", "2", "--batch-size", "2", "--crop", "32", "--quiet",
+                 "--noise-weight", "0.1"]) == 0
+    meta = read_checkpoint(out)[2]
+    assert meta["noise_weight"] == 0.1 and meta["loss_weights"]["noise"] == 0.1 and "noise" in meta["history"][-1]
+    assert main(["train", str(d), "-o", str(out), "--steps", "1", "--quiet", "--noise-weight", "0.1",
+                 "--augment", "exposure", "--overwrite"]) == 1
+    assert "--noise-weight needs --augment sensor" in capsys.readouterr().err
 
 
 def test_train_rejects_a_non_video_file(tmp_path, capsys):

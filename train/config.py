@@ -49,6 +49,8 @@ class TrainConfig:
     exp_weight: Optional[float] = None
     col_weight: Optional[float] = None
     neutral_weight: float = 20.0
+    # noise amplification at equal exposure (losses.noise_gain); needs augment="sensor"
+    noise_weight: float = 0.0
     # "sensor": SensorAugment (greyscale, white balance, noise); "exposure": the original gain/gamma one
     augment: str = "sensor"
     gain_range: tuple = (0.04, 1.6)

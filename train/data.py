@@ -235,8 +235,14 @@ class SensorAugment:
     gamma_range: tuple[float, float] = (0.85, 1.2)
     quantise: bool = True
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """``x``: ``N x 3 x H x W`` in [0, 1] -> same shape, augmented per image."""
+    def __call__(self, x: torch.Tensor, generator: torch.Generator, with_clean: bool = False):
+        """``x``: ``N x 3 x H x W`` in [0, 1] -> same shape, augmented per image.
+
+        ``with_clean=True`` returns ``(noisy, clean)``: ``clean`` is the same crop through the same
+        greyscale / white-balance / exposure / tone draws without sensor noise and without 8-bit
+        rounding (float in [0, 1]), for training losses that charge noise amplification. It draws
+        nothing more from ``generator``, so ``noisy`` is the same either way.
+        """
         n = x.shape[0]
         grey = torch.rand(n, generator=generator) < self.grey_prob
         wb = torch.rand(n, generator=generator) < self.wb_prob
@@ -262,14 +268,19 @@ class SensorAugment:
         y = y.clamp(0, 1).pow(gamma.view(n, 1, 1, 1))
         if self.quantise:
             y = torch.round(y * 255) / 255
-        return y
+        if not with_clean:
+            return y
+        clean = SensorModel(quantise=False)(linear_to_srgb(lin), exposure, None, None, generator)
+        clean = torch.where(grey.view(n, 1, 1, 1), clean[:, :1].expand_as(clean), clean)
+        return y, clean.clamp(0, 1).pow(gamma.view(n, 1, 1, 1))
 
 
 def sample_batch(images: list[torch.Tensor], batch_size: int, crop: int, generator: torch.Generator,
-                 augment: ExposureAugment) -> torch.Tensor:
+                 augment: ExposureAugment, with_clean: bool = False):
     """Random ``crop x crop`` patches with random horizontal flips, augmented.
 
-    Returns float32 ``batch_size x 3 x crop x crop`` in [0, 1].
+    Returns float32 ``batch_size x 3 x crop x crop`` in [0, 1]; with ``with_clean`` (needs
+    :class:`SensorAugment`) the pair ``(noisy, clean)`` of :meth:`SensorAugment.__call__`.
     """
     out = torch.empty(batch_size, 3, crop, crop)
     for b in range(batch_size):
@@ -281,4 +292,6 @@ def sample_batch(images: list[torch.Tensor], batch_size: int, crop: int, generat
         if bool(torch.rand(1, generator=generator) < 0.5):
             patch = patch.flip(-1)
         out[b] = patch
+    if with_clean:
+        return augment(out, generator, with_clean=True)
     return augment(out, generator)

@@ -80,8 +80,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
                                   exposure_level=cfg.exposure_level, exposure_target=cfg.exposure_target,
                                   exposure_knee=cfg.exposure_knee, exposure_gamma=cfg.exposure_gamma,
                                   exposure_max_gain=cfg.exposure_max_gain,
-                                  neutral=cfg.neutral_weight)
+                                  neutral=cfg.neutral_weight, noise=cfg.noise_weight)
     augment = make_augment(cfg)
+    with_clean = bool(cfg.noise_weight)
+    if with_clean and cfg.augment != "sensor":
+        raise LowlightError("--noise-weight needs --augment sensor (the only augmentation with sensor noise)")
     step = 0
     ckpt = checkpoint_path(output)
     if resume:
@@ -104,11 +107,18 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     try:
         with flush_denormals():
             while step < cfg.steps:
-                batch = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment)
+                clean = enhanced_clean = None
+                if with_clean:
+                    batch, clean = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment, with_clean=True)
+                else:
+                    batch = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment)
                 batch = batch.contiguous(memory_format=torch.channels_last)
                 maps = model(batch)
                 enhanced = apply_curves(batch, maps, model.iterations)
-                loss, terms = criterion(batch, enhanced, maps)
+                if with_clean:  # the clean crop through the curves estimated from the noisy one
+                    enhanced_clean = apply_curves(clean.contiguous(memory_format=torch.channels_last), maps,
+                                                  model.iterations)
+                loss, terms = criterion(batch, enhanced, maps, clean, enhanced_clean)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -144,6 +144,27 @@ def neutrality(original: torch.Tensor, maps: torch.Tensor, tolerance: float = 0.
     return (greyness * spread).mean()
 
 
+def noise_gain(noisy: torch.Tensor, clean: torch.Tensor, enhanced_noisy: torch.Tensor,
+               enhanced_clean: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Squared noise amplification at equal exposure, per crop, averaged (scalar).
+
+    ``noisy`` is a training crop with sensor noise and ``clean`` the same crop without it;
+    ``enhanced_*`` are both through the curves estimated *from the noisy crop* (what inference
+    sees). Per crop::
+
+        r^2 = (mse(E_noisy, E_clean) / mean(E_clean)^2) / (mse(noisy, clean) / mean(clean)^2)
+
+    i.e. how much the curve raises the noise-to-signal ratio (1 = a plain gain, as in
+    ``benchmarks/quality_suite.py``'s noise@eq). Charging it makes the net spend its gain where
+    the input is clean and keep it down in flat, noisy shadows; the clean crop is needed only in
+    training, so inference stays reference-free. ``eps`` keeps black crops finite.
+    """
+    dims = (1, 2, 3)
+    out = ((enhanced_noisy - enhanced_clean) ** 2).mean(dims) / (enhanced_clean.mean(dims) + eps) ** 2
+    inp = ((noisy - clean) ** 2).mean(dims) / (clean.mean(dims) + eps) ** 2
+    return (out / (inp + 1e-12)).mean()
+
+
 def illumination_smoothness(maps: torch.Tensor) -> torch.Tensor:
     """First-order illumination smoothness (the official ``L_TV``, scalar).
 
@@ -218,6 +239,7 @@ class ZeroReferenceLoss:
     exposure_gamma: float = 0.5
     exposure_max_gain: float = float("inf")
     neutral: float = 0.0
+    noise: float = 0.0
     weights: dict = field(init=False)
 
     def __post_init__(self) -> None:
@@ -231,11 +253,16 @@ class ZeroReferenceLoss:
                 base[key] = float(getattr(self, key))
         base["tv2"] = float(self.tv2) if self.tv2 is not None else base["tv"]
         base["neutral"] = float(self.neutral)
+        base["noise"] = float(self.noise)
         self.weights = base
 
-    def __call__(self, original: torch.Tensor, enhanced: torch.Tensor,
-                 maps: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        """Return ``(total, terms)``: the scalar loss and each weighted term as a float."""
+    def __call__(self, original: torch.Tensor, enhanced: torch.Tensor, maps: torch.Tensor,
+                 clean: torch.Tensor | None = None,
+                 enhanced_clean: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+        """Return ``(total, terms)``: the scalar loss and each weighted term as a float.
+
+        ``clean`` / ``enhanced_clean`` (the noise-free crop, and it through the same curves) are
+        needed when the ``noise`` weight is non-zero (:func:`noise_gain`)."""
         w = self.weights
         terms = {"spa": w["spa"] * spatial_consistency(enhanced, original).mean()}
         if self.exposure_target == "fixed":
@@ -247,6 +274,10 @@ class ZeroReferenceLoss:
         terms["col"] = w["col"] * color_constancy(enhanced).mean()
         if w["neutral"]:
             terms["neutral"] = w["neutral"] * neutrality(original, maps)
+        if w["noise"]:
+            if clean is None or enhanced_clean is None:
+                raise ValueError("the noise-gain term needs the clean crop and its enhanced version")
+            terms["noise"] = w["noise"] * noise_gain(original, clean, enhanced, enhanced_clean)
         if self.smoothness_order == 1:
             terms["tv"] = w["tv"] * illumination_smoothness(maps)
         else:

@@ -79,6 +79,10 @@ def register(sub) -> None:
     p.add_argument("--neutral-weight", type=float, default=d.neutral_weight,
                    help="weight of the neutrality loss: channel differences of the curve maps where the input is "
                         f"grey (0 = off, the official loss; default {d.neutral_weight})")
+    p.add_argument("--noise-weight", type=float, default=d.noise_weight,
+                   help="weight of the noise-amplification term: the noise-to-signal gain of the curves on "
+                        "each noisy crop against its clean version (--augment sensor only; "
+                        f"default {d.noise_weight:g})")
     p.add_argument("--augment", choices=["sensor", "exposure"], default=d.augment,
                    help="'sensor': greyscale crops, white-balance jitter, exposure in linear light with shot and read "
                         "noise, 8-bit rounding; 'exposure': the original gain/gamma re-exposure "
@@ -129,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         exposure_gamma=args.exposure_gamma,
         exposure_max_gain=args.exposure_max_gain, spa_weight=args.spa_weight, exp_weight=args.exp_weight,
         col_weight=args.col_weight,
-        neutral_weight=args.neutral_weight, augment=args.augment, gain_range=args.gain_range,
+        neutral_weight=args.neutral_weight, noise_weight=args.noise_weight, augment=args.augment, gain_range=args.gain_range,
         gamma_range=args.gamma_range, grey_prob=args.grey_prob, wb_jitter=args.wb_jitter,
         exposure_range=args.exposure_range, noise_prob=args.noise_prob, photon_range=args.photon_range,
         read_noise_range=args.read_noise_range, frames_per_video=args.frames_per_video,
