@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from lowlight.cli import main
 from lowlight.train.data import (SensorAugment, SensorModel, linear_to_srgb, load_training_data, srgb_to_linear,
@@ -57,6 +58,20 @@ def test_adaptive_exposure_target_lifts_shadows_monotonically_and_leaves_bright(
     assert torch.all(t[1:] > t[:-1]) and torch.all(t >= m - 1e-5)  # monotone, never darker
     t_nocap = adaptive_exposure_target(x, knee=0.4, gamma=0.5).flatten()
     assert float(t_nocap[1]) == pytest.approx(0.4 * (0.005 / 0.4) ** 0.5, rel=1e-4)
+
+
+def test_regional_exposure_target_applies_the_region_gain():
+    flat = torch.full((1, 3, 64, 64), 0.05)
+    local = adaptive_exposure_target(flat, 0.4, 0.2, 16)
+    assert torch.allclose(adaptive_exposure_target(flat, 0.4, 0.2, 16, context=2), local)  # flat: same as per patch
+    well = torch.full((1, 3, 64, 64), 0.5)
+    assert torch.equal(adaptive_exposure_target(well, 0.4, 0.2, 16, context=2), F.avg_pool2d(well[:, :1], 16))
+    # a bright spot (one patch at 0.3) inside a dark region is lifted by the region's gain, not by its own
+    spot = flat.clone()
+    spot[..., 16:32, 16:32] = 0.3
+    t = adaptive_exposure_target(spot, 0.4, 0.2, 16, context=1)
+    assert float(t[0, 0, 1, 1]) > float(adaptive_exposure_target(spot, 0.4, 0.2, 16)[0, 0, 1, 1]) + 0.1
+    assert float(t.max()) <= 0.95
 
 
 def test_neutrality_penalises_unequal_maps_on_grey_only():

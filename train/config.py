@@ -45,6 +45,8 @@ class TrainConfig:
     exposure_knee: float = 0.4
     exposure_gamma: float = 0.2
     exposure_max_gain: float = 16.0
+    # > 0: regional target, the tone curve of the (2k+1)^2 patches around each patch applied as a gain
+    exposure_context: int = 0
     spa_weight: Optional[float] = None
     exp_weight: Optional[float] = None
     col_weight: Optional[float] = None

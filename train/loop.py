@@ -79,7 +79,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
                                   col=cfg.col_weight, tv=tv_weight(cfg), tv2=cfg.tv2_weight,
                                   exposure_level=cfg.exposure_level, exposure_target=cfg.exposure_target,
                                   exposure_knee=cfg.exposure_knee, exposure_gamma=cfg.exposure_gamma,
-                                  exposure_max_gain=cfg.exposure_max_gain,
+                                  exposure_max_gain=cfg.exposure_max_gain, exposure_context=cfg.exposure_context,
                                   neutral=cfg.neutral_weight, noise=cfg.noise_weight)
     augment = make_augment(cfg)
     with_clean = bool(cfg.noise_weight)

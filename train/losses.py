@@ -22,6 +22,7 @@ OFFICIAL_WEIGHTS = {
 EXPOSURE_LEVEL = 0.6
 EXPOSURE_PATCH = 16
 SPATIAL_POOL = 4
+REGIONAL_CEILING = 0.95  # the regional exposure target never asks a patch for more than this (no clipping)
 
 
 def color_constancy(enhanced: torch.Tensor) -> torch.Tensor:
@@ -78,7 +79,8 @@ def exposure_control(enhanced: torch.Tensor, level: float = EXPOSURE_LEVEL,
 
 
 def adaptive_exposure_target(original: torch.Tensor, knee: float, gamma: float = 0.5,
-                             max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH) -> torch.Tensor:
+                             max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH,
+                             context: int = 0) -> torch.Tensor:
     """Per-patch exposure target ``N x 1 x H/patch x W/patch``: lift shadows, leave well-exposed
     patches alone, never darken.
 
@@ -93,8 +95,24 @@ def adaptive_exposure_target(original: torch.Tensor, knee: float, gamma: float =
     well-exposed photos and flattens everything towards that level. The gain cap keeps black
     patches (night sky, the darkest training crops, mostly quantisation and sensor noise) dark:
     without it they dominate the loss and the net learns one strong global curve.
+
+    ``context=k > 0`` (the *regional* target): the curve above is evaluated on the mean brightness
+    ``M`` of the ``(2k+1) x (2k+1)`` patches around each patch and applied as a gain,
+    ``target = min(m * T(M) / M, max(m, 0.95))``: every patch of a dark region gets that region's
+    gain, so highlights inside a dark frame are lifted with it (local contrast kept) and deep
+    shadows inside a bright region are not singled out for a strong lift (less noise); a
+    well-exposed region (``M >= knee``) is left alone as before.
     """
     m = F.avg_pool2d(original.mean(dim=1, keepdim=True), patch)
+    if context > 0:
+        # regional gain: the tone curve of the neighbourhood's brightness, applied as a gain
+        region = F.avg_pool2d(m, 2 * context + 1, stride=1, padding=context, count_include_pad=False)
+        gain = _tone_target(region, knee, gamma, max_gain) / region.clamp(min=1e-4)
+        return torch.minimum(m * gain, torch.maximum(m, torch.full_like(m, REGIONAL_CEILING)))
+    return _tone_target(m, knee, gamma, max_gain)
+
+
+def _tone_target(m: torch.Tensor, knee: float, gamma: float, max_gain: float) -> torch.Tensor:
     lift = knee * (m.clamp(min=0) / knee) ** gamma
     if max_gain != float("inf"):
         lift = torch.minimum(lift, max_gain * m)
@@ -102,7 +120,8 @@ def adaptive_exposure_target(original: torch.Tensor, knee: float, gamma: float =
 
 
 def adaptive_exposure(enhanced: torch.Tensor, original: torch.Tensor, knee: float, gamma: float = 0.5,
-                      max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH, log_eps: float | None = 0.02) -> torch.Tensor:
+                      max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH, log_eps: float | None = 0.02,
+                      context: int = 0) -> torch.Tensor:
     """Mean squared distance of every ``patch x patch`` block's brightness from
     :func:`adaptive_exposure_target` of the input (scalar).
 
@@ -114,7 +133,7 @@ def adaptive_exposure(enhanced: torch.Tensor, original: torch.Tensor, knee: floa
     which charges any gain on noisy shadows, wins.
     """
     pooled = F.avg_pool2d(enhanced.mean(dim=1, keepdim=True), patch)
-    target = adaptive_exposure_target(original, knee, gamma, max_gain, patch)
+    target = adaptive_exposure_target(original, knee, gamma, max_gain, patch, context)
     if log_eps is None:
         return ((pooled - target) ** 2).mean()
     return ((torch.log(pooled + log_eps) - torch.log(target + log_eps)) ** 2).mean()
@@ -238,6 +257,7 @@ class ZeroReferenceLoss:
     exposure_knee: float = 0.4
     exposure_gamma: float = 0.5
     exposure_max_gain: float = float("inf")
+    exposure_context: int = 0
     neutral: float = 0.0
     noise: float = 0.0
     weights: dict = field(init=False)
@@ -269,7 +289,7 @@ class ZeroReferenceLoss:
             terms["exp"] = w["exp"] * exposure_control(enhanced, self.exposure_level)
         else:
             terms["exp"] = w["exp"] * adaptive_exposure(enhanced, original, self.exposure_knee, self.exposure_gamma,
-                                                        self.exposure_max_gain)
+                                                        self.exposure_max_gain, context=self.exposure_context)
         # official order (spa, exp, col, tv): the total sums in the same order as before these options existed
         terms["col"] = w["col"] * color_constancy(enhanced).mean()
         if w["neutral"]:

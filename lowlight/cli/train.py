@@ -73,6 +73,9 @@ def register(sub) -> None:
     p.add_argument("--exposure-max-gain", type=float, default=d.exposure_max_gain,
                    help="adaptive target: never ask for more than this many times a patch's input brightness, so "
                         f"black regions stay dark ('inf' = no cap; default {d.exposure_max_gain:g})")
+    p.add_argument("--exposure-context", type=int, default=d.exposure_context, metavar="K",
+                   help="adaptive target: 0 = per 16x16 patch; K > 0 = regional, the curve of the mean of the "
+                        "(2K+1) x (2K+1) patches around each patch applied as a gain (default %(default)s)")
     p.add_argument("--spa-weight", type=float, help="spatial consistency weight (official 1)")
     p.add_argument("--exp-weight", type=float, help="exposure weight (official 10)")
     p.add_argument("--col-weight", type=float, help="colour constancy (grey-world) weight (official 5)")
@@ -131,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         smoothness_order=args.smoothness_order, tv_weight=args.tv_weight, tv2_weight=args.tv2_weight,
         exposure_level=args.exposure_level, exposure_target=args.exposure_target, exposure_knee=args.exposure_knee,
         exposure_gamma=args.exposure_gamma,
-        exposure_max_gain=args.exposure_max_gain, spa_weight=args.spa_weight, exp_weight=args.exp_weight,
+        exposure_max_gain=args.exposure_max_gain, exposure_context=args.exposure_context,
+        spa_weight=args.spa_weight, exp_weight=args.exp_weight,
         col_weight=args.col_weight,
         neutral_weight=args.neutral_weight, noise_weight=args.noise_weight, augment=args.augment, gain_range=args.gain_range,
         gamma_range=args.gamma_range, grey_prob=args.grey_prob, wb_jitter=args.wb_jitter,
