@@ -11,7 +11,8 @@ from lowlight.cli import main
 from lowlight.train.data import (SensorAugment, SensorModel, linear_to_srgb, load_training_data, srgb_to_linear,
                                  video_frames)
 from lowlight.kernels import apply_curves
-from lowlight.train.losses import ZeroReferenceLoss, adaptive_exposure_target, neutrality, noise_gain
+from lowlight.train.losses import (ZeroReferenceLoss, adaptive_exposure_target, colour_preservation, neutrality,
+                                   noise_gain)
 from lowlight.weights import read_checkpoint
 
 
@@ -133,6 +134,22 @@ def test_noise_gain_is_one_for_a_plain_gain_and_charges_shadow_lift():
     assert t["noise"] == 0.0
     with pytest.raises(ValueError):
         loss(x, x, torch.zeros(2, 3, 32, 32))
+
+
+def test_colour_by_exposure_keeps_well_exposed_balance_and_greys_dark_crops():
+    warm = torch.rand(2, 3, 32, 32) * torch.tensor([1.2, 1.0, 0.7]).view(1, 3, 1, 1) * 0.6
+    assert float(colour_preservation(1.5 * warm, warm).max()) < 1e-4  # brighter, same balance
+    greyed = warm.mean(1, keepdim=True).expand_as(warm)
+    assert float(colour_preservation(greyed, warm).min()) > 0.05
+    loss = ZeroReferenceLoss(colour="by-exposure", chroma=10.0)
+    maps = torch.zeros(2, 3, 32, 32)
+    _, bright = loss(warm, greyed, maps)  # well-exposed (mean ~0.3): no grey-world, balance kept
+    assert bright["col"] == 0.0 and bright["chroma"] > 0.5
+    dark = warm * 0.1
+    _, t = loss(dark, dark * 3, maps)  # dark crop: grey world charges the cast
+    assert t["col"] > 0.0 and t["chroma"] < 0.01
+    with pytest.raises(ValueError):
+        ZeroReferenceLoss(colour="nope")
 
 
 def _write_video(path, n=30, size=(48, 64)):

@@ -51,6 +51,10 @@ class TrainConfig:
     exp_weight: Optional[float] = None
     col_weight: Optional[float] = None
     neutral_weight: float = 20.0
+    # "grey-world" (official) or "by-exposure": grey world on dark crops, colour preservation (chroma_weight)
+    # on well-exposed ones (losses.ZeroReferenceLoss)
+    colour_loss: str = "grey-world"
+    chroma_weight: float = 0.0
     # noise amplification at equal exposure (losses.noise_gain); needs augment="sensor"
     noise_weight: float = 0.0
     # "sensor": SensorAugment (greyscale, white balance, noise); "exposure": the original gain/gamma one

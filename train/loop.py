@@ -80,7 +80,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
                                   exposure_level=cfg.exposure_level, exposure_target=cfg.exposure_target,
                                   exposure_knee=cfg.exposure_knee, exposure_gamma=cfg.exposure_gamma,
                                   exposure_max_gain=cfg.exposure_max_gain, exposure_context=cfg.exposure_context,
-                                  neutral=cfg.neutral_weight, noise=cfg.noise_weight)
+                                  neutral=cfg.neutral_weight, noise=cfg.noise_weight,
+                                  colour=cfg.colour_loss, chroma=cfg.chroma_weight)
     augment = make_augment(cfg)
     with_clean = bool(cfg.noise_weight)
     if with_clean and cfg.augment != "sensor":

@@ -22,6 +22,7 @@ OFFICIAL_WEIGHTS = {
 EXPOSURE_LEVEL = 0.6
 EXPOSURE_PATCH = 16
 SPATIAL_POOL = 4
+COLOUR_DARK = 0.25  # colour="by-exposure": crops darker than this mean get (partly) the grey-world term
 REGIONAL_CEILING = 0.95  # the regional exposure target never asks a patch for more than this (no clipping)
 
 
@@ -42,6 +43,24 @@ def color_constancy(enhanced: torch.Tensor) -> torch.Tensor:
     k2 = drg**2 + drb**2 + dgb**2
     positive = k2 > 0
     return torch.where(positive, torch.sqrt(torch.where(positive, k2, torch.ones_like(k2))), torch.zeros_like(k2))
+
+
+def colour_preservation(enhanced: torch.Tensor, original: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Change of each crop's colour balance: ``N`` values.
+
+    With ``c = m_c / mean(m)`` the channel means over their average (a 3-vector, 1 = grey),
+    returns ``sum_c (c_enhanced - c_original)^2``: 0 when the curves keep the crop's white balance,
+    whatever they do to its brightness.
+    """
+    me, mi = enhanced.mean(dim=(2, 3)), original.mean(dim=(2, 3))
+    ce = me / (me.mean(1, keepdim=True) + eps)
+    ci = mi / (mi.mean(1, keepdim=True) + eps)
+    return ((ce - ci) ** 2).sum(1)
+
+
+def darkness(original: torch.Tensor, knee: float) -> torch.Tensor:
+    """``clamp(1 - mean / knee, 0, 1)`` of each crop (``N`` values): 1 for black, 0 from ``knee`` up."""
+    return (1 - original.mean(dim=(1, 2, 3)) / knee).clamp(0, 1)
 
 
 def spatial_consistency(enhanced: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
@@ -241,8 +260,11 @@ class ZeroReferenceLoss:
 
     ``exposure_target="adaptive"`` replaces the official fixed exposure level by
     :func:`adaptive_exposure_target` (with ``exposure_knee``, ``exposure_gamma`` and ``exposure_max_gain``; ``exposure_level`` is then unused); ``neutral > 0`` adds
-    :func:`neutrality` with that weight. The defaults here are the official loss; ``lowlight
-    train``'s defaults turn both on.
+    :func:`neutrality` with that weight. ``colour="by-exposure"`` weights the grey-world term of each
+    crop by its :func:`darkness` and adds :func:`colour_preservation` weighted by ``chroma`` times
+    ``1 - darkness``: night scenes under coloured light are neutralised, well-exposed photos keep
+    their colours (the grey-world term alone turns a warm, well-exposed photo green-grey).
+    ``noise > 0`` adds :func:`noise_gain`. The defaults here are the official loss.
     """
 
     model: str = "zero-dce++"
@@ -260,11 +282,15 @@ class ZeroReferenceLoss:
     exposure_context: int = 0
     neutral: float = 0.0
     noise: float = 0.0
+    colour: str = "grey-world"
+    chroma: float = 0.0
     weights: dict = field(init=False)
 
     def __post_init__(self) -> None:
         if self.smoothness_order not in (1, 2):
             raise ValueError(f"smoothness_order must be 1 or 2, got {self.smoothness_order}")
+        if self.colour not in ("grey-world", "by-exposure"):
+            raise ValueError(f"colour must be 'grey-world' or 'by-exposure', got {self.colour!r}")
         if self.exposure_target not in ("fixed", "adaptive"):
             raise ValueError(f"exposure_target must be 'fixed' or 'adaptive', got {self.exposure_target!r}")
         base = dict(OFFICIAL_WEIGHTS[self.model])
@@ -274,6 +300,7 @@ class ZeroReferenceLoss:
         base["tv2"] = float(self.tv2) if self.tv2 is not None else base["tv"]
         base["neutral"] = float(self.neutral)
         base["noise"] = float(self.noise)
+        base["chroma"] = float(self.chroma)
         self.weights = base
 
     def __call__(self, original: torch.Tensor, enhanced: torch.Tensor, maps: torch.Tensor,
@@ -291,7 +318,12 @@ class ZeroReferenceLoss:
             terms["exp"] = w["exp"] * adaptive_exposure(enhanced, original, self.exposure_knee, self.exposure_gamma,
                                                         self.exposure_max_gain, context=self.exposure_context)
         # official order (spa, exp, col, tv): the total sums in the same order as before these options existed
-        terms["col"] = w["col"] * color_constancy(enhanced).mean()
+        if self.colour == "grey-world":
+            terms["col"] = w["col"] * color_constancy(enhanced).mean()
+        else:  # grey world for dark crops (coloured night light), keep the balance of well-exposed ones
+            dark = darkness(original, COLOUR_DARK)
+            terms["col"] = w["col"] * (dark * color_constancy(enhanced).flatten()).mean()
+            terms["chroma"] = w["chroma"] * ((1 - dark) * colour_preservation(enhanced, original)).mean()
         if w["neutral"]:
             terms["neutral"] = w["neutral"] * neutrality(original, maps)
         if w["noise"]:

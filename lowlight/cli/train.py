@@ -82,6 +82,12 @@ def register(sub) -> None:
     p.add_argument("--neutral-weight", type=float, default=d.neutral_weight,
                    help="weight of the neutrality loss: channel differences of the curve maps where the input is "
                         f"grey (0 = off, the official loss; default {d.neutral_weight})")
+    p.add_argument("--colour-loss", choices=["grey-world", "by-exposure"], default=d.colour_loss,
+                   help="'grey-world': the official colour constancy on every crop; 'by-exposure': grey world "
+                        "weighted by how dark the crop is, plus keeping the colour balance of well-exposed crops "
+                        "(--chroma-weight) (default %(default)s)")
+    p.add_argument("--chroma-weight", type=float, default=d.chroma_weight,
+                   help="--colour-loss by-exposure: weight of colour-balance preservation (default %(default)s)")
     p.add_argument("--noise-weight", type=float, default=d.noise_weight,
                    help="weight of the noise-amplification term: the noise-to-signal gain of the curves on "
                         "each noisy crop against its clean version (--augment sensor only; "
@@ -137,7 +143,8 @@ def run(args: argparse.Namespace) -> int:
         exposure_max_gain=args.exposure_max_gain, exposure_context=args.exposure_context,
         spa_weight=args.spa_weight, exp_weight=args.exp_weight,
         col_weight=args.col_weight,
-        neutral_weight=args.neutral_weight, noise_weight=args.noise_weight, augment=args.augment, gain_range=args.gain_range,
+        neutral_weight=args.neutral_weight, noise_weight=args.noise_weight,
+        colour_loss=args.colour_loss, chroma_weight=args.chroma_weight, augment=args.augment, gain_range=args.gain_range,
         gamma_range=args.gamma_range, grey_prob=args.grey_prob, wb_jitter=args.wb_jitter,
         exposure_range=args.exposure_range, noise_prob=args.noise_prob, photon_range=args.photon_range,
         read_noise_range=args.read_noise_range, frames_per_video=args.frames_per_video,
