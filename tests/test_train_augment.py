@@ -118,6 +118,16 @@ def test_sensor_augment_clean_twin_shares_every_draw():
     assert float((n_noisy - n_clean).abs().mean()) > 2 / 255  # the noise is there, and only in the noisy one
 
 
+def test_sensor_augment_flat_grey_crops():
+    x = torch.rand(64, 3, 16, 16)
+    plain = SensorAugment(grey_prob=0.5)(x, torch.Generator().manual_seed(2))
+    assert torch.equal(plain, SensorAugment(grey_prob=0.5, flat_prob=0.0)(x, torch.Generator().manual_seed(2)))
+    _, clean = SensorAugment(grey_prob=0.5, flat_prob=1.0)(x, torch.Generator().manual_seed(2), with_clean=True)
+    flat = clean.flatten(1).std(1) < 1e-6
+    grey = (clean[:, 0] == clean[:, 2]).flatten(1).all(1)
+    assert flat.sum() > 16 and bool((grey | ~flat).all()) and bool(flat[grey].all())
+
+
 def test_noise_gain_is_one_for_a_plain_gain_and_charges_shadow_lift():
     g = torch.Generator().manual_seed(0)
     ramp = torch.linspace(0.01, 0.3, 64).view(1, 1, 1, 64).expand(2, 3, 64, 64)

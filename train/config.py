@@ -62,6 +62,7 @@ class TrainConfig:
     gain_range: tuple = (0.04, 1.6)
     gamma_range: tuple = (0.8, 2.6)
     grey_prob: float = 0.25
+    flat_prob: float = 0.0  # fraction of the greyscale crops that are flat grey (SensorAugment.flat_prob)
     wb_jitter: float = 0.3
     exposure_range: tuple = (0.004, 1.5)
     noise_prob: float = 0.8

@@ -221,6 +221,10 @@ class SensorAugment:
     * with probability ``noise_prob``: shot noise with ``photons`` (electrons at full scale after
       the exposure) log-uniform in ``photon_range`` and Gaussian read noise with standard
       deviation log-uniform in ``read_range`` (fraction of full scale), in linear light;
+    * with probability ``flat_prob`` (default 0) a greyscale crop is replaced by a flat grey of a
+      random level (uniform in [0, 1] before the exposure), so flat neutral frames (fog, walls, a
+      covered lens) are seen too; the draws for it are made only when ``flat_prob > 0``, so runs
+      without it repeat exactly;
     * back to sRGB, then a mild tone-curve jitter ``y ** gamma`` (``gamma`` uniform in
       ``gamma_range``; cameras' tone curves differ), 8-bit rounding.
     """
@@ -234,6 +238,7 @@ class SensorAugment:
     read_range: tuple[float, float] = (2e-4, 3e-3)
     gamma_range: tuple[float, float] = (0.85, 1.2)
     quantise: bool = True
+    flat_prob: float = 0.0
 
     def __call__(self, x: torch.Tensor, generator: torch.Generator, with_clean: bool = False):
         """``x``: ``N x 3 x H x W`` in [0, 1] -> same shape, augmented per image.
@@ -255,6 +260,10 @@ class SensorAugment:
         gamma = g0 + (g1 - g0) * torch.rand(n, generator=generator)
         lin = srgb_to_linear(x.clamp(0, 1))
         luma = (lin * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        if self.flat_prob > 0:
+            flat = grey & (torch.rand(n, generator=generator) < self.flat_prob)
+            level = torch.rand(n, generator=generator).view(n, 1, 1, 1)
+            luma = torch.where(flat.view(n, 1, 1, 1), level.expand_as(luma), luma)
         cg = torch.ones(n, 3)
         cg[:, 0], cg[:, 2] = gains[:, 0], gains[:, 1]
         cg = torch.where(wb[:, None], cg, torch.ones_like(cg))

@@ -36,7 +36,7 @@ def make_augment(cfg: TrainConfig):
         raise LowlightError(f"unknown augmentation {cfg.augment!r}: choose 'sensor' or 'exposure'")
     return SensorAugment(grey_prob=cfg.grey_prob, wb=cfg.wb_jitter, exposure_range=tuple(cfg.exposure_range),
                          noise_prob=cfg.noise_prob, photon_range=tuple(cfg.photon_range),
-                         read_range=tuple(cfg.read_noise_range))
+                         read_range=tuple(cfg.read_noise_range), flat_prob=cfg.flat_prob)
 
 
 def checkpoint_path(output: Path) -> Path:

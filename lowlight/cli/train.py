@@ -102,6 +102,8 @@ def register(sub) -> None:
                    help=f"--augment exposure: uniform gamma range (default {d.gamma_range[0]},{d.gamma_range[1]})")
     p.add_argument("--grey-prob", type=_probability, default=d.grey_prob,
                    help=f"--augment sensor: fraction of crops made greyscale (default {d.grey_prob})")
+    p.add_argument("--flat-prob", type=_probability, default=d.flat_prob,
+                   help=f"--augment sensor: fraction of the greyscale crops replaced by a flat grey (default {d.flat_prob})")
     p.add_argument("--wb-jitter", type=float, default=d.wb_jitter,
                    help="--augment sensor: red and blue gains log-uniform in [1/(1+J), 1+J] on colour crops "
                         f"(default {d.wb_jitter})")
@@ -145,7 +147,7 @@ def run(args: argparse.Namespace) -> int:
         col_weight=args.col_weight,
         neutral_weight=args.neutral_weight, noise_weight=args.noise_weight,
         colour_loss=args.colour_loss, chroma_weight=args.chroma_weight, augment=args.augment, gain_range=args.gain_range,
-        gamma_range=args.gamma_range, grey_prob=args.grey_prob, wb_jitter=args.wb_jitter,
+        gamma_range=args.gamma_range, grey_prob=args.grey_prob, flat_prob=args.flat_prob, wb_jitter=args.wb_jitter,
         exposure_range=args.exposure_range, noise_prob=args.noise_prob, photon_range=args.photon_range,
         read_noise_range=args.read_noise_range, frames_per_video=args.frames_per_video,
         seed=args.seed, checkpoint_every=args.checkpoint_every, threads=args.threads, init=args.init)
