@@ -34,12 +34,12 @@ GREY_STEPS = (5, 10, 20, 40, 60, 80)  # flat grey levels of the sheet's neutral 
 def extra_rows() -> list[tuple[str, np.ndarray]]:
     """The sheet's last rows (issue 11): flat grey steps, a greyscale dark photo, a well-exposed photo.
 
-    Grey steps: 64 x 64 cells at :data:`GREY_STEPS`; greyscale: ``LIME/10.bmp`` with R = G = B (Rec. 601
+    Grey steps: 192 x 64 cells at :data:`GREY_STEPS`; greyscale: ``LIME/10.bmp`` with R = G = B (Rec. 601
     luma); well-exposed: scikit-image's ``chelsea`` (CC0, mean 0.45, not a training photo).
     """
     import skimage.data
 
-    rows = [("grey 5..80", np.concatenate([np.full((64, 64, 3), v, np.uint8) for v in GREY_STEPS], axis=1))]
+    rows = [("grey 5..80", np.concatenate([np.full((192, 64, 3), v, np.uint8) for v in GREY_STEPS], axis=1))]
     for name, img in reference_photos():
         if name == "LIME/10.bmp":
             y = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
