@@ -19,7 +19,8 @@ OFFICIAL_GRAD_CLIP = 0.1
 # (200 / 1600, losses.OFFICIAL_WEIGHTS) flatten the maps into one global curve within a CPU-sized
 # budget (benchmarks/RESULTS.md); 20 lets Zero-DCE++ learn intensity-dependent curves. Zero-DCE's
 # term sums 24 map channels instead of 3, hence 20 / 8. Not tuned: a 2000-step Zero-DCE run at 2.5 gave
-# edge halos and green casts (benchmarks/RESULTS.md, issue 11), so Zero-DCE needs a higher value.
+# edge halos and green casts (benchmarks/RESULTS.md, issue 11), so Zero-DCE needs a higher value; the bundled
+# Zero-DCE's second stage uses 10 (lowlight/weights/MODEL_CARD.md).
 DEFAULT_TV_WEIGHT = {"zero-dce++": 20.0, "zero-dce": 2.5}
 
 
