@@ -28,6 +28,24 @@ from quality import (REFERENCE, colour_cast, flat_mask, noise_amplification, ref
 from lowlight import Enhancer  # noqa: E402
 
 SHEET = ("real/450_1_.png", "real/11_0_.png", "DICM/01.jpg", "DICM/29.jpg", "LIME/10.bmp", "LIME/3.bmp")
+GREY_STEPS = (5, 10, 20, 40, 60, 80)  # flat grey levels of the sheet's neutral row
+
+
+def extra_rows() -> list[tuple[str, np.ndarray]]:
+    """The sheet's last rows (issue 11): flat grey steps, a greyscale dark photo, a well-exposed photo.
+
+    Grey steps: 192 x 64 cells at :data:`GREY_STEPS`; greyscale: ``LIME/10.bmp`` with R = G = B (Rec. 601
+    luma); well-exposed: scikit-image's ``chelsea`` (CC0, mean 0.45, not a training photo).
+    """
+    import skimage.data
+
+    rows = [("grey 5..80", np.concatenate([np.full((192, 64, 3), v, np.uint8) for v in GREY_STEPS], axis=1))]
+    for name, img in reference_photos():
+        if name == "LIME/10.bmp":
+            y = img.astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+            rows.append(("greyscale LIME/10", np.repeat(np.clip(y + 0.5, 0, 255).astype(np.uint8)[..., None], 3, 2)))
+    rows.append(("well-exposed chelsea", np.ascontiguousarray(skimage.data.chelsea())))
+    return rows
 
 
 def main() -> None:
@@ -60,6 +78,10 @@ def main() -> None:
             strips.append(tile([img, outs["official Zero-DCE++"], outs["ours Zero-DCE++"], outs["official Zero-DCE"],
                                 outs["ours Zero-DCE"]],
                                [name, "official DCE++", "ours DCE++", "official DCE", "ours DCE"], height=200))
+    for name, img in extra_rows():
+        outs = [enh.enhance(img) for enh in models.values()]
+        strips.append(tile([img, outs[2], outs[3], outs[0], outs[1]],
+                           [name, "official DCE++", "ours DCE++", "official DCE", "ours DCE"], height=200))
     summary = {}
     for label in models:
         summary[label] = {k: round(float(np.median([r[label][k] for r in rows])), 4) for k in ("mean", "cast", "noise_amp")}

@@ -25,8 +25,10 @@ Cases (all seeded, nothing downloaded):
 
 Methods: the bundled weights, the official checkpoints when present (comparison only, never
 shipped), extra weights given with ``--weights LABEL=PATH``, and the ffmpeg-style
-``eq=gamma=2`` baseline ``y = x ** (1/2)``. Inference goes through ``lowlight.Enhancer``
-(Zero-DCE++ estimates at its default 256-px longest side).
+``eq=gamma=2`` baseline ``y = x ** (1/2)``. Inference goes through ``lowlight.Enhancer`` with its
+defaults (Zero-DCE++ estimates at its default 256-px longest side; ``denoise="auto"``, so every network
+is denoised the same way; the gamma baseline is a plain LUT). Scores taken before ``--denoise auto``
+existed (issue 12) are not comparable with later ones.
 
 Usage::
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from lowlight.cli import main
 from lowlight.train.data import (SensorAugment, SensorModel, linear_to_srgb, load_training_data, srgb_to_linear,
                                  video_frames)
-from lowlight.train.losses import ZeroReferenceLoss, adaptive_exposure_target, neutrality
+from lowlight.kernels import apply_curves
+from lowlight.train.losses import (ZeroReferenceLoss, adaptive_exposure_target, colour_preservation, neutrality,
+                                   noise_gain)
 from lowlight.weights import read_checkpoint
 
 
@@ -58,6 +61,20 @@ def test_adaptive_exposure_target_lifts_shadows_monotonically_and_leaves_bright(
     assert float(t_nocap[1]) == pytest.approx(0.4 * (0.005 / 0.4) ** 0.5, rel=1e-4)
 
 
+def test_regional_exposure_target_applies_the_region_gain():
+    flat = torch.full((1, 3, 64, 64), 0.05)
+    local = adaptive_exposure_target(flat, 0.4, 0.2, 16)
+    assert torch.allclose(adaptive_exposure_target(flat, 0.4, 0.2, 16, context=2), local)  # flat: same as per patch
+    well = torch.full((1, 3, 64, 64), 0.5)
+    assert torch.equal(adaptive_exposure_target(well, 0.4, 0.2, 16, context=2), F.avg_pool2d(well[:, :1], 16))
+    # a bright spot (one patch at 0.3) inside a dark region is lifted by the region's gain, not by its own
+    spot = flat.clone()
+    spot[..., 16:32, 16:32] = 0.3
+    t = adaptive_exposure_target(spot, 0.4, 0.2, 16, context=1)
+    assert float(t[0, 0, 1, 1]) > float(adaptive_exposure_target(spot, 0.4, 0.2, 16)[0, 0, 1, 1]) + 0.1
+    assert float(t.max()) <= 0.95
+
+
 def test_neutrality_penalises_unequal_maps_on_grey_only():
     grey_in = torch.full((1, 3, 8, 8), 0.2)
     colour_in = grey_in * torch.tensor([1.5, 1.0, 0.5]).view(1, 3, 1, 1)
@@ -80,6 +97,69 @@ def test_loss_terms_for_new_options():
     assert "neutral" not in t
     with pytest.raises(ValueError):
         ZeroReferenceLoss(exposure_target="nope")
+
+
+def test_sensor_augment_clean_twin_shares_every_draw():
+    """with_clean: the noisy crop is the one a plain call gives, the clean twin differs only by the noise."""
+    x = torch.rand(32, 3, 24, 24)
+    a = SensorAugment(grey_prob=0.3)
+    plain = a(x, torch.Generator().manual_seed(4))
+    g = torch.Generator().manual_seed(4)
+    noisy, clean = a(x, g, with_clean=True)
+    assert torch.equal(noisy, plain)
+    assert torch.equal(g.get_state(), (lambda h: (a(x, h), h.get_state())[1])(torch.Generator().manual_seed(4)))
+    grey = (noisy[:, 0] == noisy[:, 1]).flatten(1).all(1) & (noisy[:, 1] == noisy[:, 2]).flatten(1).all(1)
+    assert grey.any() and bool(((clean[grey, 0] == clean[grey, 1]) & (clean[grey, 1] == clean[grey, 2])).all())
+    # no sensor noise: the twin is the noisy crop before 8-bit rounding
+    q_noisy, q_clean = SensorAugment(noise_prob=0.0)(x, torch.Generator().manual_seed(1), with_clean=True)
+    assert float((q_noisy - q_clean).abs().max()) <= 0.5 / 255 + 1e-6
+    n_noisy, n_clean = SensorAugment(noise_prob=1.0, exposure_range=(0.01, 0.01))(x, torch.Generator().manual_seed(1),
+                                                                                  with_clean=True)
+    assert float((n_noisy - n_clean).abs().mean()) > 2 / 255  # the noise is there, and only in the noisy one
+
+
+def test_sensor_augment_flat_grey_crops():
+    x = torch.rand(64, 3, 16, 16)
+    plain = SensorAugment(grey_prob=0.5)(x, torch.Generator().manual_seed(2))
+    assert torch.equal(plain, SensorAugment(grey_prob=0.5, flat_prob=0.0)(x, torch.Generator().manual_seed(2)))
+    _, clean = SensorAugment(grey_prob=0.5, flat_prob=1.0)(x, torch.Generator().manual_seed(2), with_clean=True)
+    flat = clean.flatten(1).std(1) < 1e-6
+    grey = (clean[:, 0] == clean[:, 2]).flatten(1).all(1)
+    assert flat.sum() > 16 and bool((grey | ~flat).all()) and bool(flat[grey].all())
+
+
+def test_noise_gain_is_one_for_a_plain_gain_and_charges_shadow_lift():
+    g = torch.Generator().manual_seed(0)
+    ramp = torch.linspace(0.01, 0.3, 64).view(1, 1, 1, 64).expand(2, 3, 64, 64)
+    clean = ramp.contiguous()
+    noisy = (clean + 0.01 * torch.randn(clean.shape, generator=g)).clamp(0, 1)
+    assert float(noise_gain(noisy, clean, 3 * noisy, 3 * clean)) == pytest.approx(1.0, rel=0.02)  # eps in the means
+    # a curve with more gain in the shadows (where the relative noise is largest) raises the ratio
+    maps = torch.linspace(1.0, 0.0, 64).view(1, 1, 1, 64).expand(2, 3, 64, 64).contiguous()
+    lifted = float(noise_gain(noisy, clean, apply_curves(noisy, maps, 8), apply_curves(clean, maps, 8)))
+    assert lifted > 1.2
+    x = torch.rand(2, 3, 32, 32) * 0.3
+    loss = ZeroReferenceLoss("zero-dce++", noise=0.5)
+    _, t = loss(x, x, torch.zeros(2, 3, 32, 32), x, x)
+    assert t["noise"] == 0.0
+    with pytest.raises(ValueError):
+        loss(x, x, torch.zeros(2, 3, 32, 32))
+
+
+def test_colour_by_exposure_keeps_well_exposed_balance_and_greys_dark_crops():
+    warm = torch.rand(2, 3, 32, 32) * torch.tensor([1.2, 1.0, 0.7]).view(1, 3, 1, 1) * 0.6
+    assert float(colour_preservation(1.5 * warm, warm).max()) < 1e-4  # brighter, same balance
+    greyed = warm.mean(1, keepdim=True).expand_as(warm)
+    assert float(colour_preservation(greyed, warm).min()) > 0.05
+    loss = ZeroReferenceLoss(colour="by-exposure", chroma=10.0)
+    maps = torch.zeros(2, 3, 32, 32)
+    _, bright = loss(warm, greyed, maps)  # well-exposed (mean ~0.3): no grey-world, balance kept
+    assert bright["col"] == 0.0 and bright["chroma"] > 0.5
+    dark = warm * 0.1
+    _, t = loss(dark, dark * 3, maps)  # dark crop: grey world charges the cast
+    assert t["col"] > 0.0 and t["chroma"] < 0.01
+    with pytest.raises(ValueError):
+        ZeroReferenceLoss(colour="nope")
 
 
 def _write_video(path, n=30, size=(48, 64)):
@@ -118,6 +198,20 @@ def test_train_on_a_video_file_and_a_folder_of_videos(tmp_path):
                      "--quiet", "--frames-per-video", "3", "--overwrite"]) == 0
         meta = read_checkpoint(out)[2]
         assert meta["augment"] == "sensor" and meta["exposure_target"] == "adaptive" and meta["frames_per_video"] == 3
+
+
+def test_train_with_the_noise_term(tmp_path, capsys):
+    d = tmp_path / "clips"
+    d.mkdir()
+    _write_video(d / "a.mp4", n=6)
+    out = tmp_path / "w.pt"
+    assert main(["train", str(d), "-o", str(out), "--steps", "2", "--batch-size", "2", "--crop", "32", "--quiet",
+                 "--noise-weight", "0.1"]) == 0
+    meta = read_checkpoint(out)[2]
+    assert meta["noise_weight"] == 0.1 and meta["loss_weights"]["noise"] == 0.1 and "noise" in meta["history"][-1]
+    assert main(["train", str(d), "-o", str(out), "--steps", "1", "--quiet", "--noise-weight", "0.1",
+                 "--augment", "exposure", "--overwrite"]) == 1
+    assert "--noise-weight needs --augment sensor" in capsys.readouterr().err
 
 
 def test_train_rejects_a_non_video_file(tmp_path, capsys):

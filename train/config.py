@@ -19,7 +19,8 @@ OFFICIAL_GRAD_CLIP = 0.1
 # (200 / 1600, losses.OFFICIAL_WEIGHTS) flatten the maps into one global curve within a CPU-sized
 # budget (benchmarks/RESULTS.md); 20 lets Zero-DCE++ learn intensity-dependent curves. Zero-DCE's
 # term sums 24 map channels instead of 3, hence 20 / 8. Not tuned: a 2000-step Zero-DCE run at 2.5 gave
-# edge halos and green casts (benchmarks/RESULTS.md, issue 11), so Zero-DCE needs a higher value.
+# edge halos and green casts (benchmarks/RESULTS.md, issue 11), so Zero-DCE needs a higher value; the bundled
+# Zero-DCE's second stage uses 10 (lowlight/weights/MODEL_CARD.md).
 DEFAULT_TV_WEIGHT = {"zero-dce++": 20.0, "zero-dce": 2.5}
 
 
@@ -45,15 +46,24 @@ class TrainConfig:
     exposure_knee: float = 0.4
     exposure_gamma: float = 0.2
     exposure_max_gain: float = 16.0
+    # > 0: regional target, the tone curve of the (2k+1)^2 patches around each patch applied as a gain
+    exposure_context: int = 0
     spa_weight: Optional[float] = None
     exp_weight: Optional[float] = None
     col_weight: Optional[float] = None
     neutral_weight: float = 20.0
+    # "grey-world" (official) or "by-exposure": grey world on dark crops, colour preservation (chroma_weight)
+    # on well-exposed ones (losses.ZeroReferenceLoss)
+    colour_loss: str = "grey-world"
+    chroma_weight: float = 0.0
+    # noise amplification at equal exposure (losses.noise_gain); needs augment="sensor"
+    noise_weight: float = 0.0
     # "sensor": SensorAugment (greyscale, white balance, noise); "exposure": the original gain/gamma one
     augment: str = "sensor"
     gain_range: tuple = (0.04, 1.6)
     gamma_range: tuple = (0.8, 2.6)
     grey_prob: float = 0.25
+    flat_prob: float = 0.0  # fraction of the greyscale crops that are flat grey (SensorAugment.flat_prob)
     wb_jitter: float = 0.3
     exposure_range: tuple = (0.004, 1.5)
     noise_prob: float = 0.8

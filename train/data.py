@@ -221,6 +221,10 @@ class SensorAugment:
     * with probability ``noise_prob``: shot noise with ``photons`` (electrons at full scale after
       the exposure) log-uniform in ``photon_range`` and Gaussian read noise with standard
       deviation log-uniform in ``read_range`` (fraction of full scale), in linear light;
+    * with probability ``flat_prob`` (default 0) a greyscale crop is replaced by a flat grey of a
+      random level (uniform in [0, 1] before the exposure), so flat neutral frames (fog, walls, a
+      covered lens) are seen too; the draws for it are made only when ``flat_prob > 0``, so runs
+      without it repeat exactly;
     * back to sRGB, then a mild tone-curve jitter ``y ** gamma`` (``gamma`` uniform in
       ``gamma_range``; cameras' tone curves differ), 8-bit rounding.
     """
@@ -234,9 +238,16 @@ class SensorAugment:
     read_range: tuple[float, float] = (2e-4, 3e-3)
     gamma_range: tuple[float, float] = (0.85, 1.2)
     quantise: bool = True
+    flat_prob: float = 0.0
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
-        """``x``: ``N x 3 x H x W`` in [0, 1] -> same shape, augmented per image."""
+    def __call__(self, x: torch.Tensor, generator: torch.Generator, with_clean: bool = False):
+        """``x``: ``N x 3 x H x W`` in [0, 1] -> same shape, augmented per image.
+
+        ``with_clean=True`` returns ``(noisy, clean)``: ``clean`` is the same crop through the same
+        greyscale / white-balance / exposure / tone draws without sensor noise and without 8-bit
+        rounding (float in [0, 1]), for training losses that charge noise amplification. It draws
+        nothing more from ``generator``, so ``noisy`` is the same either way.
+        """
         n = x.shape[0]
         grey = torch.rand(n, generator=generator) < self.grey_prob
         wb = torch.rand(n, generator=generator) < self.wb_prob
@@ -249,6 +260,10 @@ class SensorAugment:
         gamma = g0 + (g1 - g0) * torch.rand(n, generator=generator)
         lin = srgb_to_linear(x.clamp(0, 1))
         luma = (lin * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        if self.flat_prob > 0:
+            flat = grey & (torch.rand(n, generator=generator) < self.flat_prob)
+            level = torch.rand(n, generator=generator).view(n, 1, 1, 1)
+            luma = torch.where(flat.view(n, 1, 1, 1), level.expand_as(luma), luma)
         cg = torch.ones(n, 3)
         cg[:, 0], cg[:, 2] = gains[:, 0], gains[:, 1]
         cg = torch.where(wb[:, None], cg, torch.ones_like(cg))
@@ -262,14 +277,19 @@ class SensorAugment:
         y = y.clamp(0, 1).pow(gamma.view(n, 1, 1, 1))
         if self.quantise:
             y = torch.round(y * 255) / 255
-        return y
+        if not with_clean:
+            return y
+        clean = SensorModel(quantise=False)(linear_to_srgb(lin), exposure, None, None, generator)
+        clean = torch.where(grey.view(n, 1, 1, 1), clean[:, :1].expand_as(clean), clean)
+        return y, clean.clamp(0, 1).pow(gamma.view(n, 1, 1, 1))
 
 
 def sample_batch(images: list[torch.Tensor], batch_size: int, crop: int, generator: torch.Generator,
-                 augment: ExposureAugment) -> torch.Tensor:
+                 augment: ExposureAugment, with_clean: bool = False):
     """Random ``crop x crop`` patches with random horizontal flips, augmented.
 
-    Returns float32 ``batch_size x 3 x crop x crop`` in [0, 1].
+    Returns float32 ``batch_size x 3 x crop x crop`` in [0, 1]; with ``with_clean`` (needs
+    :class:`SensorAugment`) the pair ``(noisy, clean)`` of :meth:`SensorAugment.__call__`.
     """
     out = torch.empty(batch_size, 3, crop, crop)
     for b in range(batch_size):
@@ -281,4 +301,6 @@ def sample_batch(images: list[torch.Tensor], batch_size: int, crop: int, generat
         if bool(torch.rand(1, generator=generator) < 0.5):
             patch = patch.flip(-1)
         out[b] = patch
+    if with_clean:
+        return augment(out, generator, with_clean=True)
     return augment(out, generator)

@@ -36,7 +36,7 @@ def make_augment(cfg: TrainConfig):
         raise LowlightError(f"unknown augmentation {cfg.augment!r}: choose 'sensor' or 'exposure'")
     return SensorAugment(grey_prob=cfg.grey_prob, wb=cfg.wb_jitter, exposure_range=tuple(cfg.exposure_range),
                          noise_prob=cfg.noise_prob, photon_range=tuple(cfg.photon_range),
-                         read_range=tuple(cfg.read_noise_range))
+                         read_range=tuple(cfg.read_noise_range), flat_prob=cfg.flat_prob)
 
 
 def checkpoint_path(output: Path) -> Path:
@@ -79,9 +79,13 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
                                   col=cfg.col_weight, tv=tv_weight(cfg), tv2=cfg.tv2_weight,
                                   exposure_level=cfg.exposure_level, exposure_target=cfg.exposure_target,
                                   exposure_knee=cfg.exposure_knee, exposure_gamma=cfg.exposure_gamma,
-                                  exposure_max_gain=cfg.exposure_max_gain,
-                                  neutral=cfg.neutral_weight)
+                                  exposure_max_gain=cfg.exposure_max_gain, exposure_context=cfg.exposure_context,
+                                  neutral=cfg.neutral_weight, noise=cfg.noise_weight,
+                                  colour=cfg.colour_loss, chroma=cfg.chroma_weight)
     augment = make_augment(cfg)
+    with_clean = bool(cfg.noise_weight)
+    if with_clean and cfg.augment != "sensor":
+        raise LowlightError("--noise-weight needs --augment sensor (the only augmentation with sensor noise)")
     step = 0
     ckpt = checkpoint_path(output)
     if resume:
@@ -104,11 +108,18 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     try:
         with flush_denormals():
             while step < cfg.steps:
-                batch = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment)
+                clean = enhanced_clean = None
+                if with_clean:
+                    batch, clean = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment, with_clean=True)
+                else:
+                    batch = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment)
                 batch = batch.contiguous(memory_format=torch.channels_last)
                 maps = model(batch)
                 enhanced = apply_curves(batch, maps, model.iterations)
-                loss, terms = criterion(batch, enhanced, maps)
+                if with_clean:  # the clean crop through the curves estimated from the noisy one
+                    enhanced_clean = apply_curves(clean.contiguous(memory_format=torch.channels_last), maps,
+                                                  model.iterations)
+                loss, terms = criterion(batch, enhanced, maps, clean, enhanced_clean)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -22,6 +22,8 @@ OFFICIAL_WEIGHTS = {
 EXPOSURE_LEVEL = 0.6
 EXPOSURE_PATCH = 16
 SPATIAL_POOL = 4
+COLOUR_DARK = 0.25  # colour="by-exposure": crops darker than this mean get (partly) the grey-world term
+REGIONAL_CEILING = 0.95  # the regional exposure target never asks a patch for more than this (no clipping)
 
 
 def color_constancy(enhanced: torch.Tensor) -> torch.Tensor:
@@ -41,6 +43,24 @@ def color_constancy(enhanced: torch.Tensor) -> torch.Tensor:
     k2 = drg**2 + drb**2 + dgb**2
     positive = k2 > 0
     return torch.where(positive, torch.sqrt(torch.where(positive, k2, torch.ones_like(k2))), torch.zeros_like(k2))
+
+
+def colour_preservation(enhanced: torch.Tensor, original: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Change of each crop's colour balance: ``N`` values.
+
+    With ``c = m_c / mean(m)`` the channel means over their average (a 3-vector, 1 = grey),
+    returns ``sum_c (c_enhanced - c_original)^2``: 0 when the curves keep the crop's white balance,
+    whatever they do to its brightness.
+    """
+    me, mi = enhanced.mean(dim=(2, 3)), original.mean(dim=(2, 3))
+    ce = me / (me.mean(1, keepdim=True) + eps)
+    ci = mi / (mi.mean(1, keepdim=True) + eps)
+    return ((ce - ci) ** 2).sum(1)
+
+
+def darkness(original: torch.Tensor, knee: float) -> torch.Tensor:
+    """``clamp(1 - mean / knee, 0, 1)`` of each crop (``N`` values): 1 for black, 0 from ``knee`` up."""
+    return (1 - original.mean(dim=(1, 2, 3)) / knee).clamp(0, 1)
 
 
 def spatial_consistency(enhanced: torch.Tensor, original: torch.Tensor) -> torch.Tensor:
@@ -78,7 +98,8 @@ def exposure_control(enhanced: torch.Tensor, level: float = EXPOSURE_LEVEL,
 
 
 def adaptive_exposure_target(original: torch.Tensor, knee: float, gamma: float = 0.5,
-                             max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH) -> torch.Tensor:
+                             max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH,
+                             context: int = 0) -> torch.Tensor:
     """Per-patch exposure target ``N x 1 x H/patch x W/patch``: lift shadows, leave well-exposed
     patches alone, never darken.
 
@@ -93,8 +114,24 @@ def adaptive_exposure_target(original: torch.Tensor, knee: float, gamma: float =
     well-exposed photos and flattens everything towards that level. The gain cap keeps black
     patches (night sky, the darkest training crops, mostly quantisation and sensor noise) dark:
     without it they dominate the loss and the net learns one strong global curve.
+
+    ``context=k > 0`` (the *regional* target): the curve above is evaluated on the mean brightness
+    ``M`` of the ``(2k+1) x (2k+1)`` patches around each patch and applied as a gain,
+    ``target = min(m * T(M) / M, max(m, 0.95))``: every patch of a dark region gets that region's
+    gain, so highlights inside a dark frame are lifted with it (local contrast kept) and deep
+    shadows inside a bright region are not singled out for a strong lift (less noise); a
+    well-exposed region (``M >= knee``) is left alone as before.
     """
     m = F.avg_pool2d(original.mean(dim=1, keepdim=True), patch)
+    if context > 0:
+        # regional gain: the tone curve of the neighbourhood's brightness, applied as a gain
+        region = F.avg_pool2d(m, 2 * context + 1, stride=1, padding=context, count_include_pad=False)
+        gain = _tone_target(region, knee, gamma, max_gain) / region.clamp(min=1e-4)
+        return torch.minimum(m * gain, torch.maximum(m, torch.full_like(m, REGIONAL_CEILING)))
+    return _tone_target(m, knee, gamma, max_gain)
+
+
+def _tone_target(m: torch.Tensor, knee: float, gamma: float, max_gain: float) -> torch.Tensor:
     lift = knee * (m.clamp(min=0) / knee) ** gamma
     if max_gain != float("inf"):
         lift = torch.minimum(lift, max_gain * m)
@@ -102,7 +139,8 @@ def adaptive_exposure_target(original: torch.Tensor, knee: float, gamma: float =
 
 
 def adaptive_exposure(enhanced: torch.Tensor, original: torch.Tensor, knee: float, gamma: float = 0.5,
-                      max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH, log_eps: float | None = 0.02) -> torch.Tensor:
+                      max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH, log_eps: float | None = 0.02,
+                      context: int = 0) -> torch.Tensor:
     """Mean squared distance of every ``patch x patch`` block's brightness from
     :func:`adaptive_exposure_target` of the input (scalar).
 
@@ -114,7 +152,7 @@ def adaptive_exposure(enhanced: torch.Tensor, original: torch.Tensor, knee: floa
     which charges any gain on noisy shadows, wins.
     """
     pooled = F.avg_pool2d(enhanced.mean(dim=1, keepdim=True), patch)
-    target = adaptive_exposure_target(original, knee, gamma, max_gain, patch)
+    target = adaptive_exposure_target(original, knee, gamma, max_gain, patch, context)
     if log_eps is None:
         return ((pooled - target) ** 2).mean()
     return ((torch.log(pooled + log_eps) - torch.log(target + log_eps)) ** 2).mean()
@@ -142,6 +180,27 @@ def neutrality(original: torch.Tensor, maps: torch.Tensor, tolerance: float = 0.
     a = maps.view(n, c // 3, 3, h, w)
     spread = ((a - a.mean(2, keepdim=True)) ** 2).sum(2)  # N x iterations x h x w
     return (greyness * spread).mean()
+
+
+def noise_gain(noisy: torch.Tensor, clean: torch.Tensor, enhanced_noisy: torch.Tensor,
+               enhanced_clean: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
+    """Squared noise amplification at equal exposure, per crop, averaged (scalar).
+
+    ``noisy`` is a training crop with sensor noise and ``clean`` the same crop without it;
+    ``enhanced_*`` are both through the curves estimated *from the noisy crop* (what inference
+    sees). Per crop::
+
+        r^2 = (mse(E_noisy, E_clean) / mean(E_clean)^2) / (mse(noisy, clean) / mean(clean)^2)
+
+    i.e. how much the curve raises the noise-to-signal ratio (1 = a plain gain, as in
+    ``benchmarks/quality_suite.py``'s noise@eq). Charging it makes the net spend its gain where
+    the input is clean and keep it down in flat, noisy shadows; the clean crop is needed only in
+    training, so inference stays reference-free. ``eps`` keeps black crops finite.
+    """
+    dims = (1, 2, 3)
+    out = ((enhanced_noisy - enhanced_clean) ** 2).mean(dims) / (enhanced_clean.mean(dims) + eps) ** 2
+    inp = ((noisy - clean) ** 2).mean(dims) / (clean.mean(dims) + eps) ** 2
+    return (out / (inp + 1e-12)).mean()
 
 
 def illumination_smoothness(maps: torch.Tensor) -> torch.Tensor:
@@ -201,8 +260,11 @@ class ZeroReferenceLoss:
 
     ``exposure_target="adaptive"`` replaces the official fixed exposure level by
     :func:`adaptive_exposure_target` (with ``exposure_knee``, ``exposure_gamma`` and ``exposure_max_gain``; ``exposure_level`` is then unused); ``neutral > 0`` adds
-    :func:`neutrality` with that weight. The defaults here are the official loss; ``lowlight
-    train``'s defaults turn both on.
+    :func:`neutrality` with that weight. ``colour="by-exposure"`` weights the grey-world term of each
+    crop by its :func:`darkness` and adds :func:`colour_preservation` weighted by ``chroma`` times
+    ``1 - darkness``: night scenes under coloured light are neutralised, well-exposed photos keep
+    their colours (the grey-world term alone turns a warm, well-exposed photo green-grey).
+    ``noise > 0`` adds :func:`noise_gain`. The defaults here are the official loss.
     """
 
     model: str = "zero-dce++"
@@ -217,12 +279,18 @@ class ZeroReferenceLoss:
     exposure_knee: float = 0.4
     exposure_gamma: float = 0.5
     exposure_max_gain: float = float("inf")
+    exposure_context: int = 0
     neutral: float = 0.0
+    noise: float = 0.0
+    colour: str = "grey-world"
+    chroma: float = 0.0
     weights: dict = field(init=False)
 
     def __post_init__(self) -> None:
         if self.smoothness_order not in (1, 2):
             raise ValueError(f"smoothness_order must be 1 or 2, got {self.smoothness_order}")
+        if self.colour not in ("grey-world", "by-exposure"):
+            raise ValueError(f"colour must be 'grey-world' or 'by-exposure', got {self.colour!r}")
         if self.exposure_target not in ("fixed", "adaptive"):
             raise ValueError(f"exposure_target must be 'fixed' or 'adaptive', got {self.exposure_target!r}")
         base = dict(OFFICIAL_WEIGHTS[self.model])
@@ -231,22 +299,37 @@ class ZeroReferenceLoss:
                 base[key] = float(getattr(self, key))
         base["tv2"] = float(self.tv2) if self.tv2 is not None else base["tv"]
         base["neutral"] = float(self.neutral)
+        base["noise"] = float(self.noise)
+        base["chroma"] = float(self.chroma)
         self.weights = base
 
-    def __call__(self, original: torch.Tensor, enhanced: torch.Tensor,
-                 maps: torch.Tensor) -> tuple[torch.Tensor, dict[str, float]]:
-        """Return ``(total, terms)``: the scalar loss and each weighted term as a float."""
+    def __call__(self, original: torch.Tensor, enhanced: torch.Tensor, maps: torch.Tensor,
+                 clean: torch.Tensor | None = None,
+                 enhanced_clean: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+        """Return ``(total, terms)``: the scalar loss and each weighted term as a float.
+
+        ``clean`` / ``enhanced_clean`` (the noise-free crop, and it through the same curves) are
+        needed when the ``noise`` weight is non-zero (:func:`noise_gain`)."""
         w = self.weights
         terms = {"spa": w["spa"] * spatial_consistency(enhanced, original).mean()}
         if self.exposure_target == "fixed":
             terms["exp"] = w["exp"] * exposure_control(enhanced, self.exposure_level)
         else:
             terms["exp"] = w["exp"] * adaptive_exposure(enhanced, original, self.exposure_knee, self.exposure_gamma,
-                                                        self.exposure_max_gain)
+                                                        self.exposure_max_gain, context=self.exposure_context)
         # official order (spa, exp, col, tv): the total sums in the same order as before these options existed
-        terms["col"] = w["col"] * color_constancy(enhanced).mean()
+        if self.colour == "grey-world":
+            terms["col"] = w["col"] * color_constancy(enhanced).mean()
+        else:  # grey world for dark crops (coloured night light), keep the balance of well-exposed ones
+            dark = darkness(original, COLOUR_DARK)
+            terms["col"] = w["col"] * (dark * color_constancy(enhanced).flatten()).mean()
+            terms["chroma"] = w["chroma"] * ((1 - dark) * colour_preservation(enhanced, original)).mean()
         if w["neutral"]:
             terms["neutral"] = w["neutral"] * neutrality(original, maps)
+        if w["noise"]:
+            if clean is None or enhanced_clean is None:
+                raise ValueError("the noise-gain term needs the clean crop and its enhanced version")
+            terms["noise"] = w["noise"] * noise_gain(original, clean, enhanced, enhanced_clean)
         if self.smoothness_order == 1:
             terms["tv"] = w["tv"] * illumination_smoothness(maps)
         else:

@@ -73,12 +73,25 @@ def register(sub) -> None:
     p.add_argument("--exposure-max-gain", type=float, default=d.exposure_max_gain,
                    help="adaptive target: never ask for more than this many times a patch's input brightness, so "
                         f"black regions stay dark ('inf' = no cap; default {d.exposure_max_gain:g})")
+    p.add_argument("--exposure-context", type=int, default=d.exposure_context, metavar="K",
+                   help="adaptive target: 0 = per 16x16 patch; K > 0 = regional, the curve of the mean of the "
+                        "(2K+1) x (2K+1) patches around each patch applied as a gain (default %(default)s)")
     p.add_argument("--spa-weight", type=float, help="spatial consistency weight (official 1)")
     p.add_argument("--exp-weight", type=float, help="exposure weight (official 10)")
     p.add_argument("--col-weight", type=float, help="colour constancy (grey-world) weight (official 5)")
     p.add_argument("--neutral-weight", type=float, default=d.neutral_weight,
                    help="weight of the neutrality loss: channel differences of the curve maps where the input is "
                         f"grey (0 = off, the official loss; default {d.neutral_weight})")
+    p.add_argument("--colour-loss", choices=["grey-world", "by-exposure"], default=d.colour_loss,
+                   help="'grey-world': the official colour constancy on every crop; 'by-exposure': grey world "
+                        "weighted by how dark the crop is, plus keeping the colour balance of well-exposed crops "
+                        "(--chroma-weight) (default %(default)s)")
+    p.add_argument("--chroma-weight", type=float, default=d.chroma_weight,
+                   help="--colour-loss by-exposure: weight of colour-balance preservation (default %(default)s)")
+    p.add_argument("--noise-weight", type=float, default=d.noise_weight,
+                   help="weight of the noise-amplification term: the noise-to-signal gain of the curves on "
+                        "each noisy crop against its clean version (--augment sensor only; "
+                        f"default {d.noise_weight:g})")
     p.add_argument("--augment", choices=["sensor", "exposure"], default=d.augment,
                    help="'sensor': greyscale crops, white-balance jitter, exposure in linear light with shot and read "
                         "noise, 8-bit rounding; 'exposure': the original gain/gamma re-exposure "
@@ -89,6 +102,8 @@ def register(sub) -> None:
                    help=f"--augment exposure: uniform gamma range (default {d.gamma_range[0]},{d.gamma_range[1]})")
     p.add_argument("--grey-prob", type=_probability, default=d.grey_prob,
                    help=f"--augment sensor: fraction of crops made greyscale (default {d.grey_prob})")
+    p.add_argument("--flat-prob", type=_probability, default=d.flat_prob,
+                   help=f"--augment sensor: fraction of the greyscale crops replaced by a flat grey (default {d.flat_prob})")
     p.add_argument("--wb-jitter", type=float, default=d.wb_jitter,
                    help="--augment sensor: red and blue gains log-uniform in [1/(1+J), 1+J] on colour crops "
                         f"(default {d.wb_jitter})")
@@ -127,10 +142,12 @@ def run(args: argparse.Namespace) -> int:
         smoothness_order=args.smoothness_order, tv_weight=args.tv_weight, tv2_weight=args.tv2_weight,
         exposure_level=args.exposure_level, exposure_target=args.exposure_target, exposure_knee=args.exposure_knee,
         exposure_gamma=args.exposure_gamma,
-        exposure_max_gain=args.exposure_max_gain, spa_weight=args.spa_weight, exp_weight=args.exp_weight,
+        exposure_max_gain=args.exposure_max_gain, exposure_context=args.exposure_context,
+        spa_weight=args.spa_weight, exp_weight=args.exp_weight,
         col_weight=args.col_weight,
-        neutral_weight=args.neutral_weight, augment=args.augment, gain_range=args.gain_range,
-        gamma_range=args.gamma_range, grey_prob=args.grey_prob, wb_jitter=args.wb_jitter,
+        neutral_weight=args.neutral_weight, noise_weight=args.noise_weight,
+        colour_loss=args.colour_loss, chroma_weight=args.chroma_weight, augment=args.augment, gain_range=args.gain_range,
+        gamma_range=args.gamma_range, grey_prob=args.grey_prob, flat_prob=args.flat_prob, wb_jitter=args.wb_jitter,
         exposure_range=args.exposure_range, noise_prob=args.noise_prob, photon_range=args.photon_range,
         read_noise_range=args.read_noise_range, frames_per_video=args.frames_per_video,
         seed=args.seed, checkpoint_every=args.checkpoint_every, threads=args.threads, init=args.init)
