@@ -1,0 +1,164 @@
+"""Planar YUV 4:2:0 frames and the kernel that enhances them without an RGB frame (issue 13).
+
+:class:`PlanarYUV` is the file fast path's frame: the decoder's Y, U, V planes with the colour
+matrix and range. :func:`enhance_yuv420` runs ``kernels/_yuv_cpu.c``: one pass that reads the planes,
+converts each row to RGB in registers (:mod:`lowlight.kernels.yuv_reference` states the conversion),
+applies the curves and, with ``params``, the gain-aware denoiser of :mod:`lowlight.kernels.denoise`
+(the same per-pixel code as the RGB kernel), and writes planar YUV 4:2:0.
+
+NumPy + ctypes only: this module does not import torch.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import numpy as np
+
+from . import yuv_reference as ref
+from .errors import KernelUnavailable
+from .native import NativeLibrary
+
+_ABI_VERSION = 1
+_ssize, _ptr, _int = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
+_LIBRARY = NativeLibrary("_yuv_cpu", _ABI_VERSION, "lowlight_yuv_abi_version", "lowlight_yuv420_enhance",
+                         [_ptr, _ssize, _ptr, _ssize, _ptr, _ssize, _ptr, _ssize, _ptr, _ssize, _ptr, _ssize,
+                          _int, _int, _ptr, _ptr, _ptr, _ptr, _int, _int, _int, _int, ctypes.c_float, _ptr, _int,
+                          _int])
+
+available = _LIBRARY.available  #: whether the compiled library loaded
+unavailable_reason = _LIBRARY.unavailable_reason  #: why it did not load (None when it did)
+
+_IDENTITY = np.zeros((3, 1, 1), np.float32)
+
+
+def default_threads() -> int:
+    """OpenMP threads of the kernel: the cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # pragma: no cover - not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@dataclass
+class PlanarYUV:
+    """A 4:2:0 frame as three uint8 planes.
+
+    Attributes:
+        y: ``H x W``; u, v: ``ceil(H/2) x ceil(W/2)``; 2-D uint8 arrays whose columns are contiguous
+            (rows may have any stride, e.g. views of a decoder's padded buffers).
+        colorspace: :data:`~lowlight.kernels.yuv_reference.BT601`, ``BT709`` or ``BT2020``.
+        full_range: True for full ("JPEG") range, False for limited (16..235).
+        owner: whatever owns the planes' memory (a decoded ``av.VideoFrame``), kept alive with them.
+    """
+
+    y: np.ndarray
+    u: np.ndarray
+    v: np.ndarray
+    colorspace: int = ref.BT601
+    full_range: bool = False
+    owner: Any = None
+
+    def __post_init__(self) -> None:
+        H, W = self.y.shape
+        for name, p in (("y", self.y), ("u", self.u), ("v", self.v)):
+            if p.dtype != np.uint8 or p.ndim != 2 or (p.shape[1] > 1 and p.strides[1] != 1):
+                raise ValueError(f"plane {name} must be a 2-D uint8 array with contiguous columns")
+        if self.u.shape != ((H + 1) // 2, (W + 1) // 2) or self.v.shape != self.u.shape:
+            raise ValueError(f"4:2:0 chroma of a {W}x{H} frame must be {(H + 1) // 2}x{(W + 1) // 2}, "
+                             f"got {self.u.shape} and {self.v.shape}")
+        if ref.matrix_of(self.colorspace) is None:
+            raise ValueError(f"colorspace {self.colorspace} is not BT.601, BT.709 or BT.2020")
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """``(H, W)``."""
+        return int(self.y.shape[0]), int(self.y.shape[1])
+
+    def empty_like(self) -> "PlanarYUV":
+        """New contiguous planes of the same size, matrix and range (uninitialised)."""
+        H, W = self.shape
+        hc, wc = (H + 1) // 2, (W + 1) // 2
+        return PlanarYUV(np.empty((H, W), np.uint8), np.empty((hc, wc), np.uint8), np.empty((hc, wc), np.uint8),
+                         self.colorspace, self.full_range)
+
+    def to_rgb(self) -> np.ndarray:
+        """uint8 ``H x W x 3`` RGB (the conversion of :func:`~lowlight.kernels.yuv_reference.yuv420_to_rgb`)."""
+        return ref.yuv420_to_rgb(self.y, self.u, self.v, self.colorspace, self.full_range)
+
+    def replace_from_rgb(self, rgb: np.ndarray) -> "PlanarYUV":
+        """A new frame of this matrix and range holding ``rgb`` (uint8 ``H x W x 3``)."""
+        y, u, v = ref.rgb_to_yuv420(rgb, self.colorspace, self.full_range)
+        return PlanarYUV(y, u, v, self.colorspace, self.full_range)
+
+
+def conversion_vector(colorspace: int, full_range: bool) -> np.ndarray:
+    """The ``conv`` array of the kernel: ``M`` (row-major), ``in_off``, ``N``, ``out_off`` as float32."""
+    M, off_in, N, off_out = ref.conversion(colorspace, full_range)
+    return np.concatenate([M.ravel(), off_in, N.ravel(), off_out]).astype(np.float32)
+
+
+def enhance_yuv420(src: PlanarYUV, maps: np.ndarray, iterations: int, strength: float = 1.0,
+                   params: Optional[np.ndarray] = None, radius: int = 2, state: Optional[np.ndarray] = None,
+                   state_out: Optional[np.ndarray] = None, out: Optional[PlanarYUV] = None,
+                   num_threads: Optional[int] = None) -> PlanarYUV:
+    """Curves (and, with ``params``, the denoiser) on a 4:2:0 frame, 4:2:0 out, in one pass.
+
+    Args:
+        src: the input planes.
+        maps: float32 ``3k x h x w`` curve maps in [-1, 1] (``k`` = 1 or ``iterations``; NumPy).
+        iterations: curve steps (0 with zero maps: a plain YUV -> RGB -> YUV round trip).
+        strength: map multiplier (scaled and clamped to [-1, 1] before upsampling).
+        params: ``None`` (curves only) or :func:`lowlight.kernels.denoise.params_vector`'s float32
+            array; then ``radius`` (1 or 2), ``state`` (``None`` or C-contiguous uint16 ``3 x H x W``
+            RGB, levels * 256) and ``state_out`` (C-contiguous uint16 ``3 x H x W``, required with a
+            state; ``None`` without one: not written) are those of
+            :func:`lowlight.kernels.denoise.denoise_enhance_frame`.
+        out: planes to write (same size, not overlapping ``src``); default new ones. Its matrix and
+            range are ``src``'s.
+        num_threads: OpenMP threads (default :func:`default_threads`).
+    Returns:
+        ``out``.
+    Raises:
+        KernelUnavailable: the compiled library is missing.
+    """
+    lib = _LIBRARY.load()
+    if lib is None:
+        raise KernelUnavailable(f"planar YUV kernel unavailable: {_LIBRARY.reason}")
+    H, W = src.shape
+    maps = np.ascontiguousarray(maps, dtype=np.float32)
+    if maps.ndim != 3 or maps.shape[0] % 3 or maps.shape[0] // 3 not in (1, max(1, int(iterations))):
+        raise ValueError(f"maps must be float32 3k x h x w with k = 1 or {iterations}, got {maps.shape}")
+    if out is None:
+        out = src.empty_like()
+    elif out.shape != (H, W):
+        raise ValueError(f"out is {out.shape}, the frame {(H, W)}")
+    for s in (state, state_out):
+        if s is not None and (s.dtype != np.uint16 or s.shape != (3, H, W) or not s.flags.c_contiguous):
+            raise ValueError(f"the denoiser's state must be C-contiguous uint16 (3, {H}, {W})")
+    if params is not None:
+        params = np.ascontiguousarray(params, dtype=np.float32)
+        if state is not None and state_out is None:
+            raise ValueError("state_out is required with a state")
+    conv = conversion_vector(src.colorspace, src.full_range)
+    channels, h, w = maps.shape
+    threads = default_threads() if num_threads is None else max(1, int(num_threads))
+    planes = (src.y, src.u, src.v, out.y, out.u, out.v)
+    rc = lib.lowlight_yuv420_enhance(
+        *[a for p in planes for a in (p.ctypes.data, p.strides[0])], H, W, conv.ctypes.data,
+        None if state is None else state.ctypes.data, None if state_out is None else state_out.ctypes.data,
+        maps.ctypes.data, channels // 3, h, w, int(iterations), float(strength),
+        None if params is None else params.ctypes.data, int(radius), threads)
+    if rc == 2:
+        raise MemoryError(f"planar YUV kernel: out of memory for a {W}x{H} frame")
+    if rc != 0:
+        raise ValueError(f"planar YUV kernel rejected its arguments (frame {W}x{H}, maps {maps.shape})")
+    return out
+
+
+def roundtrip_yuv420(src: PlanarYUV, num_threads: Optional[int] = None) -> PlanarYUV:
+    """``src`` through the kernel with identity curves (YUV -> RGB -> YUV in registers; for tests)."""
+    return enhance_yuv420(src, _IDENTITY, 0, num_threads=num_threads)
