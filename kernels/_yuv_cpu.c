@@ -45,9 +45,12 @@ enum {
     C_COUNT
 };
 
+/* round half up and clamp to 0..255, as a float; clamped in integers (vpmaxsd/vpminsd, see to_u8) */
 LL_INLINE float round_u8f(float v) {
-    v = v < 0.0f ? 0.0f : (v > 255.0f ? 255.0f : v);
-    return (float)(int32_t)(v + 0.5f);
+    int32_t i = (int32_t)(v + 0.5f);
+    i = i < 0 ? 0 : i;
+    i = i > 255 ? 255 : i;
+    return (float)i;
 }
 
 LL_INLINE uint8_t round_u8(float v) {
@@ -57,23 +60,28 @@ LL_INLINE uint8_t round_u8(float v) {
     return (uint8_t)i;
 }
 
-/* One frame row (W pixels) into three float planes: chroma terms once per chroma sample (cw of them,
- * into the scratch k0..k2), then the luma term per pixel. */
+/* One frame row (W pixels) into three float planes: the chroma terms once per chroma sample, stored
+ * twice (into the full-width scratch k0..k2, so the pixel loop is unit-stride and vectorises), then the
+ * luma term per pixel. */
 #define LL_YUV_READ_BODY                                                                                \
     const float ry = cv[C_RY], gy = cv[C_GY], by = cv[C_BY], oy = cv[C_IY], ou = cv[C_IU], ov = cv[C_IV]; \
     const float ru = cv[C_RU], rv = cv[C_RV], gu = cv[C_GU], gv = cv[C_GV], bu = cv[C_BU], bv = cv[C_BV]; \
     const ptrdiff_t cw = (n + 1) / 2;                                                                   \
     for (ptrdiff_t c = 0; c < cw; c++) {                                                                \
         const float uu = (float)u[c] - ou, vv = (float)v[c] - ov;                                       \
-        k0[c] = ru * uu + rv * vv;                                                                      \
-        k1[c] = gu * uu + gv * vv;                                                                      \
-        k2[c] = bu * uu + bv * vv;                                                                      \
+        const float a0 = ru * uu + rv * vv, a1 = gu * uu + gv * vv, a2 = bu * uu + bv * vv;             \
+        k0[2 * c] = a0;                                                                                 \
+        k0[2 * c + 1] = a0;                                                                             \
+        k1[2 * c] = a1;                                                                                 \
+        k1[2 * c + 1] = a1;                                                                             \
+        k2[2 * c] = a2;                                                                                 \
+        k2[2 * c + 1] = a2;                                                                             \
     }                                                                                                   \
     for (ptrdiff_t x = 0; x < n; x++) {                                                                 \
         const float yy = (float)y[x] - oy;                                                              \
-        q0[x] = round_u8f(ry * yy + k0[x >> 1]);                                                        \
-        q1[x] = round_u8f(gy * yy + k1[x >> 1]);                                                        \
-        q2[x] = round_u8f(by * yy + k2[x >> 1]);                                                        \
+        q0[x] = round_u8f(ry * yy + k0[x]);                                                             \
+        q1[x] = round_u8f(gy * yy + k1[x]);                                                             \
+        q2[x] = round_u8f(by * yy + k2[x]);                                                             \
     }
 
 static void yuv_read_base(const uint8_t *restrict y, const uint8_t *restrict u, const uint8_t *restrict v,
@@ -298,7 +306,7 @@ LL_EXPORT int lowlight_yuv420_enhance(const uint8_t *sy, ptrdiff_t sy_s, const u
         float *mcache = (float *)malloc(sizeof(float) * (size_t)(6 * k) * (size_t)W);
         uint8_t *ob = (uint8_t *)malloc((size_t)W * 6); /* the pair's two RGB rows, planar */
         float *scr = (float *)malloc(sizeof(float) * (size_t)W * 5);
-        float *ks = (float *)malloc(sizeof(float) * (size_t)cw * 3);
+        float *ks = (float *)malloc(sizeof(float) * (size_t)(2 * cw) * 3);
         const int ok = ring && alpha && mcache && ob && scr && ks;
         int mtag[2] = {-1, -1};
         if (!ok) failed = 1;
@@ -319,7 +327,7 @@ LL_EXPORT int lowlight_yuv420_enhance(const uint8_t *sy, ptrdiff_t sy_s, const u
                         const uint8_t *yr = sy + (ptrdiff_t)rr * sy_s;
                         const uint8_t *ur = su + (ptrdiff_t)(rr >> 1) * su_s;
                         const uint8_t *vr = sv + (ptrdiff_t)(rr >> 1) * sv_s;
-                        yuv_read(yr, ur, vr, base + R, base + pw + R, base + 2 * pw + R, ks, ks + cw, ks + 2 * cw, cv,
+                        yuv_read(yr, ur, vr, base + R, base + pw + R, base + 2 * pw + R, ks, ks + 2 * cw, ks + 4 * cw, cv,
                                  W);
                         if (denoise) {
                             mean_plane(base + R, base + pw + R, base + 2 * pw + R, base + 3 * pw + R, W);
