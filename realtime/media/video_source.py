@@ -94,6 +94,7 @@ class VideoFileSource(Source):
             streams (``info.copied``) in demux order, in the capture thread; ``None`` drops them.
             The pipeline sets it to its packet queue.
         decoded: frames decoded so far.
+        planar_frames: how many of them were handed on as planes (``planar=True``).
         decode_errors: video packets that could not be decoded.
         read_error: message of the error that ended demuxing early, or ``None``.
         not_copied: descriptions of the input streams that are neither enhanced nor copied
@@ -113,6 +114,7 @@ class VideoFileSource(Source):
         self.packet_sink: Optional[Callable[[object], None]] = None
         self.info: Optional[StreamInfo] = None
         self.decoded = 0
+        self.planar_frames = 0
         self.decode_errors = 0
         self.read_error: Optional[str] = None
         self.not_copied: list[str] = []
@@ -194,6 +196,7 @@ class VideoFileSource(Source):
         if self.planar and self._hdr is None:
             planes = planar_view(f)
             if planes is not None:
+                self.planar_frames += 1
                 return planes
         return self._to_rgb(f)
 
