@@ -45,7 +45,11 @@ _IDENTITY = np.zeros((3, 1, 1), np.float32)
 
 
 def default_threads() -> int:
-    """OpenMP threads of the kernel: the cores this process may run on."""
+    """OpenMP threads of the kernel: ``OMP_NUM_THREADS`` when set (as torch's count, which the RGB
+    kernels use, follows it), else the cores this process may run on."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
     try:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # pragma: no cover - not Linux
