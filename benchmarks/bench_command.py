@@ -17,7 +17,9 @@ machine's load hits both sides alike):
 * ``ffmpeg -i CLIP -c:v libx264 -preset P -crf 23 -c:a copy OUT`` (a plain transcode: the floor).
 
 Reported: median seconds and fps of each, the ratios ``lowlight / eq=gamma`` and ``lowlight / plain``
-in fps (of the first path), and for lowlight the time from start to the first encoded frame (the moment its hidden
+in fps (of the first path), the CPU seconds each command used (user + system, medians: the work
+done, which the machine's load disturbs less than wall time), the load average at each pair's start,
+and for lowlight the time from start to the first encoded frame (the moment its hidden
 ``.part`` output grows past the container header, polled every 5 ms). Also ``lowlight --help``
 wall time (median of 5). Needs the ``ffmpeg`` program.
 """
@@ -27,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -39,8 +42,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine_info, make_clip  # noqa: E402
 
 
+def cpu_children() -> float:
+    """User + system CPU seconds of this process's finished children (``cmd`` runs one at a time, so a
+    difference is one command's: its work, less sensitive to the machine's load than wall time)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
 def timed(cmd: list, watch: Path | None = None, env: dict | None = None) -> tuple[float, float | None]:
-    """``(seconds, seconds to the first encoded frame or None)`` of running ``cmd``."""
+    """``(seconds, seconds to the first encoded frame or None)`` of running ``cmd``; the CPU seconds it
+    used are left in ``timed.cpu``."""
+    c0 = cpu_children()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     first = None
@@ -50,9 +62,11 @@ def timed(cmd: list, watch: Path | None = None, env: dict | None = None) -> tupl
             if parts and max((p.stat().st_size for p in parts if p.exists()), default=0) > 1024:
                 first = time.perf_counter() - t0
         time.sleep(0.005)
+    wall = time.perf_counter() - t0
+    timed.cpu = cpu_children() - c0
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:3]} failed: {proc.stderr.read().decode()[-400:]}")
-    return time.perf_counter() - t0, first
+    return wall, first
 
 
 def main(argv=None) -> int:
@@ -84,7 +98,8 @@ def main(argv=None) -> int:
                 enc = ["-c:v", "libx264", "-preset", preset, "-crf", "23", "-c:a", "copy"]
                 ff = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(clip)]
                 times: dict = {**{f"lowlight_{p}": [] for p in paths}, **{f"first_frame_{p}": [] for p in paths},
-                               "eq_gamma": [], "plain": [], "load": []}
+                               **{f"cpu_{p}": [] for p in paths}, "eq_gamma": [], "plain": [], "cpu_eq_gamma": [],
+                               "cpu_plain": [], "load": []}
                 for _ in range(args.pairs):
                     times["load"].append(os.getloadavg()[0])
                     for p in paths:
@@ -95,8 +110,11 @@ def main(argv=None) -> int:
                                            watch=out, env=env[p])
                         times[f"lowlight_{p}"].append(sec)
                         times[f"first_frame_{p}"].append(first)
+                        times[f"cpu_{p}"].append(timed.cpu)
                     times["eq_gamma"].append(timed([*ff, "-vf", "eq=gamma=2.0", *enc, str(tmp / "eq.mp4")])[0])
+                    times["cpu_eq_gamma"].append(timed.cpu)
                     times["plain"].append(timed([*ff, *enc, str(tmp / "plain.mp4")])[0])
+                    times["cpu_plain"].append(timed.cpu)
                 med = {k: statistics.median([v for v in vs if v is not None]) if any(v is not None for v in vs)
                        else None for k, vs in times.items()}
                 main_path = paths[0]
@@ -110,14 +128,18 @@ def main(argv=None) -> int:
                       + f", eq=gamma {med['eq_gamma']:.2f} s, plain {med['plain']:.2f} s -> "
                       + ", ".join(f"{p} {row[f'x_eq_gamma_{p}']:.2f}x" for p in paths)
                       + f" of eq=gamma, {row['x_plain']:.2f}x of plain; first frame "
-                      f"{med['first_frame'] or float('nan'):.2f} s; load {med['load']:.1f}", flush=True)
-    cols = " | ".join(f"lowlight {p} s | x eq=gamma ({p})" for p in paths)
-    print(f"\n| size | preset | {cols} | ffmpeg eq=gamma s | ffmpeg plain s | x plain | first frame s | load |")
+                      f"{med['first_frame'] or float('nan'):.2f} s; load {med['load']:.1f}; CPU s: "
+                      + ", ".join(f"{p} {med[f'cpu_{p}']:.1f}" for p in paths)
+                      + f", eq=gamma {med['cpu_eq_gamma']:.1f}, plain {med['cpu_plain']:.1f}", flush=True)
+    cols = " | ".join(f"lowlight {p} s (CPU s) | x eq=gamma ({p})" for p in paths)
+    print(f"\n| size | preset | {cols} | ffmpeg eq=gamma s (CPU s) | ffmpeg plain s (CPU s) | x plain | first frame s "
+          "| load |")
     print("|---|---|" + "---|---|" * len(paths) + "---|---|---|---|---|")
     for r in report["rows"]:
         s = r["seconds"]
-        vals = " | ".join(f"{s[f'lowlight_{p}']:.2f} | {r[f'x_eq_gamma_{p}']:.2f}" for p in paths)
-        print(f"| {r['size']} | {r['preset']} | {vals} | {s['eq_gamma']:.2f} | {s['plain']:.2f} | "
+        vals = " | ".join(f"{s[f'lowlight_{p}']:.2f} ({s[f'cpu_{p}']:.1f}) | {r[f'x_eq_gamma_{p}']:.2f}" for p in paths)
+        print(f"| {r['size']} | {r['preset']} | {vals} | {s['eq_gamma']:.2f} ({s['cpu_eq_gamma']:.1f}) | "
+              f"{s['plain']:.2f} ({s['cpu_plain']:.1f}) | "
               f"{r['x_plain']:.2f} | {s['first_frame'] or float('nan'):.2f} | {s['load']:.1f} |")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
