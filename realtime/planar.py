@@ -23,6 +23,14 @@ from lowlight.kernels.denoise import _SAMPLES, NoiseModel, params_vector
 from lowlight.kernels.denoise_reference import DenoiseParams
 
 
+def supports(estimator, kernel: str) -> bool:
+    """Whether frames for ``estimator`` and ``kernel`` can be enhanced as planes: Zero-DCE++ at its small
+    size (full-resolution estimators need the RGB frame), the fused kernel, maps on the CPU, the planar
+    kernel built. Otherwise the RGB path is the faster one (swscale converts; NumPy would here)."""
+    return (not estimator.full_resolution and kernel == "fused" and yuv.available()
+            and str(getattr(estimator, "device", "cpu")).startswith("cpu"))
+
+
 def _rgb_at(frame: yuv.PlanarYUV, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """uint8 RGB of the pixels at ``rows x cols`` (index arrays) of ``frame``."""
     y = frame.y[np.ix_(rows, cols)]

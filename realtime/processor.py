@@ -221,12 +221,8 @@ class FrameProcessor:
         return self.noise
 
     def _planar_ok(self) -> bool:
-        """Whether a planar frame can be enhanced as it is: Zero-DCE++ at its small size (full-resolution
-        estimators need the RGB frame), the fused kernel on the CPU, file mode, the kernel built."""
-        from lowlight.kernels import yuv
-
-        return (not self.estimator.full_resolution and self.options.kernel == "fused" and not self.background
-                and str(getattr(self.estimator, "device", "cpu")).startswith("cpu") and yuv.available())
+        """Whether a planar frame can be enhanced as it is (:func:`lowlight.realtime.planar.supports`, file mode)."""
+        return not self.background and planar.supports(self.estimator, self.options.kernel)
 
     def _enhance_planar(self, image: PlanarYUV, maps) -> PlanarYUV:
         noise = self._measure_noise(planar.noise_rows(image)) if self._denoising() else None

@@ -148,9 +148,12 @@ class Transcode:
             LowlightError: the input cannot be opened or nothing decodes, the output cannot be written,
                 or an encoder option is wrong; no output or temporary file is left behind.
         """
+        from lowlight.realtime import planar
         from lowlight.realtime.pipeline import Pipeline
 
         source, sink = self.source, self.sink
+        if source.planar and not planar.supports(enhancer.estimator, self.options.processing.kernel):
+            source.planar = False  # this model/kernel needs the RGB frame: let the decoder's converter make it
         pipeline = Pipeline(source, sink, enhancer, mode="file", options=self.options.processing)
         if on_frame is not None:
             pipeline.on_frame = lambda frame: on_frame(frame, pipeline.info)

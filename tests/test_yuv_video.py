@@ -112,3 +112,11 @@ def test_lowlight_video_planar_path_matches_rgb_path(tmp_path, weights):
         d = x.astype(float) - y
         assert abs(d.mean()) < 4.0 and np.abs(d).mean() < 5.0, f"frame {i}: mean {d.mean():.2f}"
     assert np.mean([f.mean() for f in a["frames"]]) > np.mean(frames) + 20  # brightened
+
+
+def test_full_resolution_model_takes_the_rgb_path(tmp_path):
+    """Zero-DCE estimates on the full frame: the decoder's converter makes it (no NumPy conversion)."""
+    clip = make_clip(tmp_path / "in.mp4", noisy_frames(3), audio=False)
+    job = Transcode(clip, tmp_path / "out.mp4", TranscodeOptions())
+    assert job.run(Enhancer(model="zero-dce")).frames == 3
+    assert job.source.planar_frames == 0

@@ -1,8 +1,8 @@
 """Video files as a pipeline sink: encode + mux with PyAV in the output thread.
 
 :class:`VideoFileSink` encodes RGB frames, or planar 4:2:0 ones (:class:`lowlight.kernels.yuv.PlanarYUV`,
-the file fast path, copied into the encoder's frame without a conversion), (libx264 by default) with their own
-timestamps, keeps the input's frame rate, pixel aspect ratio, colour
+the file fast path: copied into the encoder's frame without a conversion), with libx264 by default and
+with their own timestamps, keeps the input's frame rate, pixel aspect ratio, colour
 description and rotation, and muxes the packets of copied audio/subtitle
 streams (``StreamInfo.copied``, delivered by :meth:`VideoFileSink.write_packet`) unchanged.
 Encoder names, defaults and container rules come from :mod:`lowlight.realtime.media.codecs`.
