@@ -74,7 +74,7 @@ setup(
     package_dir=PACKAGE_DIRS,
     ext_modules=[FUSED_CPU, DENOISE_CPU, YUV_CPU],
     cmdclass={"build_ext": BuildExt},
-    package_data={"lowlight": ["weights/*.pt", "weights/MODEL_CARD.md", "samples/*.png", "samples/*.mp4"],
+    package_data={"lowlight": ["weights/*.pt", "weights/*.onnx", "weights/MODEL_CARD.md", "samples/*.png", "samples/*.mp4"],
                   "lowlight.realtime.media": ["web/*.html"]},  # the page of lowlight live --serve
     include_package_data=False,
     install_requires=[

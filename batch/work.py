@@ -65,9 +65,9 @@ def setup_worker(options: BatchOptions, threads: Optional[int] = None) -> None:
     enhancer of ``options`` loaded. Used as the pool initializer; raises :class:`LowlightError`
     for bad model options. Cheap when this process is already set up so (Ray reuses its workers)."""
     if threads and _STATE["threads"] != int(threads):
-        import torch
+        from lowlight.kernels.threads import set_num_threads
 
-        torch.set_num_threads(int(threads))
+        set_num_threads(int(threads))  # the kernels' (and torch's, if imported) threads
         _STATE["threads"] = int(threads)
     get_enhancer(options)
 

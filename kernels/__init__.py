@@ -2,7 +2,8 @@
 
 The sign convention and map layouts are documented once, in
 :mod:`lowlight.kernels.reference`. This package imports nothing else of
-lowlight's, only torch (and NumPy), and torch only when a kernel is first used.
+lowlight's, only NumPy and torch, and torch only for tensors, CUDA and the plain-torch paths: NumPy
+frames and maps reach the compiled CPU kernels (ctypes) without importing it.
 
 * :func:`apply_curves`: plain-torch reference on float ``N x 3 x H x W``.
 * :func:`enhance_frame`: fused uint8 frame -> uint8 frame (compiled OpenMP

@@ -236,6 +236,22 @@ static int use_avx2(void) {
 
 LL_EXPORT int lowlight_fused_isa(void) { return use_avx2(); }
 
+/* The calling thread's flush-to-zero + denormals-are-zero state (MXCSR FTZ | DAZ, x86): returns 1 when
+ * both were on, 0 when not, -1 where there is no such state; `set` 1 turns both on, 0 off, -1 only
+ * reads.  lowlight.cpu.flush_denormals uses it so the CPU path needs no torch for this. */
+LL_EXPORT int lowlight_ftz_daz(int set) {
+#ifdef LL_X86
+    unsigned int csr = _mm_getcsr();
+    int before = (csr & 0x8040u) == 0x8040u;
+    if (set == 1) _mm_setcsr(csr | 0x8040u);
+    else if (set == 0) _mm_setcsr(csr & ~0x8040u);
+    return before;
+#else
+    (void)set;
+    return -1;
+#endif
+}
+
 /* Source position of output index `o` for align_corners=True resampling of
  * `in_size` samples to `out_size`: taps i0, i1 and weight f of i1. */
 static void taps(int o, int in_size, int out_size, int32_t *i0, int32_t *i1, float *f) {

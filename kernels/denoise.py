@@ -29,18 +29,21 @@ Kernels: compiled C/OpenMP on the CPU (:mod:`lowlight.kernels.denoise_cpu`), Tri
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass
 from typing import Optional
 
 import numpy as np
-import torch
 
-from . import denoise_cpu
+from . import DEFAULT_ITERATIONS, denoise_cpu
 from .denoise_options import AUTO, AUTO_AMOUNT, resolve_denoise  # noqa: F401 - re-exported
-from .denoise_reference import DenoiseParams, denoise_enhance_reference
+from .denoise_params import DenoiseParams
 from .errors import KernelUnavailable
-from .fused import KERNELS, Frame, _check, _check_out, _cpu_maps, _device_of, _on_device, _warn_once, host_output
-from .reference import DEFAULT_ITERATIONS
+from .fused import (KERNELS, Frame, _check, _check_out, _cpu_maps, _device_of, _on_device, _warn_once, host_output,
+                    is_tensor)
+
+# NumPy frames, maps and state on the CPU never import torch (the compiled kernel runs through
+# ctypes); tensors, CUDA and the plain-torch reference fallback import it.
 
 DEFAULT_PARAMS = DenoiseParams()
 
@@ -160,7 +163,7 @@ def estimate_noise(frame: np.ndarray, samples: int = _SAMPLES) -> NoiseModel:
         >>> estimate_noise(np.full((200, 300, 3), 40, np.uint8)).clean
         True
     """
-    if isinstance(frame, torch.Tensor):
+    if is_tensor(frame):
         frame = frame.detach().cpu().numpy()
     return fit_noise(*noise_bins(frame, samples))
 
@@ -177,16 +180,21 @@ def _check_state(state, frame: Frame, what: str) -> None:
     if state is None:
         return
     shape = (3, frame.shape[0], frame.shape[1])
-    dtype_ok = state.dtype == (torch.uint16 if isinstance(state, torch.Tensor) else np.uint16)
+    dtype_ok = (str(state.dtype) == "torch.uint16") if is_tensor(state) else state.dtype == np.uint16
     if tuple(state.shape) != shape or not dtype_ok:
         raise ValueError(f"{what} must be uint16 {shape}, got {state.dtype} {tuple(state.shape)}")
 
 
 def _reference(frame: Frame, maps: Frame, noise: NoiseModel, iterations: int, strength: float, amount: float,
-               state, params: DenoiseParams, out, dtype=torch.float32):
+               state, params: DenoiseParams, out, dtype=None):
+    import torch
+
+    from .denoise_reference import denoise_enhance_reference
+
+    dtype = torch.float32 if dtype is None else dtype
     is_np = isinstance(frame, np.ndarray)
     f = torch.from_numpy(np.ascontiguousarray(frame)) if is_np else frame
-    m = torch.from_numpy(np.asarray(maps)) if isinstance(maps, np.ndarray) else maps
+    m = torch.from_numpy(np.asarray(maps, np.float32)) if isinstance(maps, np.ndarray) else maps
     s = torch.from_numpy(np.ascontiguousarray(state)) if isinstance(state, np.ndarray) else state
     y, new_state = denoise_enhance_reference(f, m.to(f.device), noise.n0, noise.n1, iterations, strength, amount,
                                              None if s is None else s.to(f.device), params, dtype)
@@ -235,23 +243,23 @@ def denoise_enhance_frame(frame: Frame, maps: Frame, noise: NoiseModel, iteratio
     _check_state(state, frame, "state")
     iterations, strength, amount = int(iterations), float(strength), float(amount)
     device = _device_of(frame, maps)
-    if device.type != "cpu":
+    if device is not None:
         return _denoise_on_device(frame, maps, noise, iterations, strength, amount, state, state_out, out, kernel,
                                   params, device)
     if kernel == "reference" or not denoise_cpu.available():
         if kernel != "reference":
             _warn_once("CPU", denoise_cpu.unavailable_reason() or "unknown reason", "denoise")
-        if isinstance(state, torch.Tensor):
+        if is_tensor(state):
             state = state.cpu()
         return _reference(frame, _cpu_maps(maps), noise, iterations, strength, amount, state, params, out)
-    is_torch = isinstance(frame, torch.Tensor)
+    is_torch = is_tensor(frame)
     f = frame.detach().numpy() if is_torch else frame
-    s = state.cpu().numpy() if isinstance(state, torch.Tensor) else state
+    s = state.cpu().numpy() if is_tensor(state) else state
     if s is not None and not s.flags.c_contiguous:
         s = np.ascontiguousarray(s)
     H, W = f.shape[:2]
     so = state_out
-    if isinstance(so, torch.Tensor):
+    if is_tensor(so):
         so = so.numpy() if so.device.type == "cpu" else None
     if (so is None or so.shape != (3, H, W) or so.dtype != np.uint16 or not so.flags.c_contiguous
             or (s is not None and np.may_share_memory(so, s))):
@@ -259,12 +267,14 @@ def denoise_enhance_frame(frame: Frame, maps: Frame, noise: NoiseModel, iteratio
     f, o, result = host_output(f, out, is_torch)
     denoise_cpu.denoise_enhance_cpu(f, _cpu_maps(maps), iterations, strength, params_vector(noise, amount, params),
                                     params.radius_for(s is not None), o, s, so)
-    return result, (torch.from_numpy(so) if isinstance(state, torch.Tensor) else so)
+    return result, (sys.modules["torch"].from_numpy(so) if is_tensor(state) else so)
 
 
 def _denoise_on_device(frame, maps, noise, iterations, strength, amount, state, state_out, out, kernel, params,
                        device):
     """CUDA (or another torch device): frame, maps and state on the device; Triton when it can run."""
+    import torch
+
     host = not isinstance(frame, torch.Tensor) or frame.device.type == "cpu"
     src = torch.from_numpy(np.ascontiguousarray(frame)) if isinstance(frame, np.ndarray) else frame
     src = src.to(device, non_blocking=True) if host else src

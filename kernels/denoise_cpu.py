@@ -15,9 +15,9 @@ import ctypes
 from typing import Optional
 
 import numpy as np
-import torch
 
 from .errors import KernelUnavailable
+from .threads import get_num_threads
 from .native import NativeLibrary
 
 _ABI_VERSION = 2
@@ -53,7 +53,7 @@ def denoise_enhance_cpu(frame: np.ndarray, maps: np.ndarray, iterations: int, st
         raise KernelUnavailable(f"fused CPU denoise kernel unavailable: {_LIBRARY.reason}")
     height, width = frame.shape[:2]
     channels, h, w = maps.shape
-    threads = torch.get_num_threads() if num_threads is None else int(num_threads)
+    threads = get_num_threads() if num_threads is None else int(num_threads)
     params = np.ascontiguousarray(params, dtype=np.float32)
     rc = lib.lowlight_denoise_enhance_u8(
         frame.ctypes.data, *frame.strides, out.ctypes.data, *out.strides,

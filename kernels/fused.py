@@ -16,18 +16,22 @@ uint8 level but writes full-resolution float intermediates (~10x slower).
 from __future__ import annotations
 
 import math
+import sys
 import warnings
-from typing import Optional, Union
+from typing import TYPE_CHECKING, Optional, Union
 
 import numpy as np
-import torch
 
 from . import fused_cpu
 from .errors import KernelUnavailable
 from . import DEFAULT_ITERATIONS, KERNELS
-from .reference import enhance_frame_reference
 
-Frame = Union[np.ndarray, torch.Tensor]
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
+
+# NumPy frames and maps on the CPU never import torch (the compiled kernel is called through
+# ctypes); torch is imported for tensors, CUDA and the plain-torch fallback only.
+Frame = Union[np.ndarray, "torch.Tensor"]
 
 _warned: set = set()
 
@@ -41,8 +45,18 @@ def _warn_once(backend: str, reason: str, kernel: str = "fused") -> None:
                   "using the slower plain-torch path", RuntimeWarning, stacklevel=3)
 
 
+def is_tensor(a) -> bool:
+    """Whether ``a`` is a torch tensor (without importing torch: if torch is not imported, it is not)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(a, torch.Tensor)
+
+
 def _is_uint8(a: Frame) -> bool:
-    return a.dtype == torch.uint8 if isinstance(a, torch.Tensor) else a.dtype == np.uint8
+    if is_tensor(a):
+        import torch
+
+        return a.dtype == torch.uint8
+    return a.dtype == np.uint8
 
 
 def _check(frame: Frame, maps: Frame, iterations: int, strength: float) -> None:
@@ -68,12 +82,12 @@ def _check(frame: Frame, maps: Frame, iterations: int, strength: float) -> None:
 
 
 def _check_out(out: Frame, frame: Frame) -> None:
-    kind = torch.Tensor if isinstance(frame, torch.Tensor) else np.ndarray
+    kind = sys.modules["torch"].Tensor if is_tensor(frame) else np.ndarray
     if not isinstance(out, kind):
         raise TypeError(f"out must be a {kind.__module__}.{kind.__name__} like frame, got {type(out).__name__}")
     if tuple(out.shape) != tuple(frame.shape) or not _is_uint8(out):
         raise ValueError(f"out must be uint8 {tuple(frame.shape)}, got {out.dtype} {tuple(out.shape)}")
-    if isinstance(out, torch.Tensor) and out.device != frame.device:
+    if is_tensor(out) and out.device != frame.device:
         raise ValueError(f"out is on {out.device}, frame on {frame.device}")
 
 
@@ -82,11 +96,15 @@ def enhance_frame_fallback(frame: Frame, maps: Frame, iterations: int = DEFAULT_
     """Plain-torch float32 path with the :func:`enhance_frame` contract (no validation).
 
     Used when no fused kernel can run; any device. Returns ``out`` (filled) or
-    a new array/tensor of the frame's kind.
+    a new array/tensor of the frame's kind. Imports torch.
     """
+    import torch
+
+    from .reference import enhance_frame_reference
+
     is_np = isinstance(frame, np.ndarray)
     f = torch.from_numpy(np.ascontiguousarray(frame)) if is_np else frame
-    m = torch.from_numpy(np.asarray(maps)) if isinstance(maps, np.ndarray) else maps
+    m = torch.from_numpy(np.asarray(maps, np.float32)) if isinstance(maps, np.ndarray) else maps
     y = enhance_frame_reference(f, m, int(iterations), float(strength), dtype=torch.float32)
     if out is None:
         return y.numpy() if is_np else y
@@ -99,28 +117,31 @@ def enhance_frame_fallback(frame: Frame, maps: Frame, iterations: int = DEFAULT_
 
 def _cpu_maps(maps: Frame) -> np.ndarray:
     """Maps as a C-contiguous float32 NumPy ``3k x h x w`` array (copied only if needed)."""
-    if isinstance(maps, torch.Tensor):
-        maps = maps.detach().to("cpu", torch.float32).contiguous().numpy()
+    if is_tensor(maps):
+        maps = maps.detach().cpu().float().contiguous().numpy()
     maps = np.ascontiguousarray(maps, dtype=np.float32)
     return maps[0] if maps.ndim == 4 else maps
 
 
-def _on_device(maps: Frame, device: torch.device) -> torch.Tensor:
+def _on_device(maps: Frame, device: "torch.device") -> "torch.Tensor":
+    import torch
+
     m = maps if isinstance(maps, torch.Tensor) else torch.from_numpy(np.asarray(maps))
     return m.to(device, torch.float32)
 
 
-def _device_of(frame: Frame, maps: Frame) -> torch.device:
-    """Where the work runs: a device frame's device, else the maps' device (CPU for NumPy maps)."""
-    if isinstance(frame, torch.Tensor) and frame.device.type != "cpu":
+def _device_of(frame: Frame, maps: Frame):
+    """Where the work runs: a device frame's device, else the maps' device; ``None`` for the host
+    (NumPy frame and maps, or CPU tensors), so the host path needs no torch."""
+    if is_tensor(frame) and frame.device.type != "cpu":
         return frame.device
-    if isinstance(maps, torch.Tensor):
+    if is_tensor(maps) and maps.device.type != "cpu":
         return maps.device
-    return torch.device("cpu")
+    return None
 
 
-def _enhance_on_device(frame: torch.Tensor, maps: torch.Tensor, iterations: int, strength: float,
-                       out: Optional[torch.Tensor], kernel: str) -> torch.Tensor:
+def _enhance_on_device(frame: "torch.Tensor", maps: "torch.Tensor", iterations: int, strength: float,
+                       out: Optional["torch.Tensor"], kernel: str) -> "torch.Tensor":
     """A device frame and maps on its device: Triton on CUDA (fused), the reference otherwise."""
     if kernel == "fused" and frame.device.type == "cuda":
         from . import fused_triton
@@ -179,7 +200,9 @@ def enhance_frame(frame: Frame, maps: Frame, iterations: int = DEFAULT_ITERATION
         _check_out(out, frame)
     iterations, strength = int(iterations), float(strength)
     device = _device_of(frame, maps)
-    if device.type != "cpu":
+    if device is not None:
+        import torch
+
         host = not isinstance(frame, torch.Tensor) or frame.device.type == "cpu"
         m = _on_device(maps, device)
         if not host:
@@ -192,9 +215,9 @@ def enhance_frame(frame: Frame, maps: Frame, iterations: int = DEFAULT_ITERATION
         (torch.from_numpy(out) if isinstance(out, np.ndarray) else out).copy_(y)
         return out
     if kernel == "reference":
-        return enhance_frame_fallback(frame, _on_device(maps, device), iterations, strength, out)
+        return enhance_frame_fallback(frame, maps, iterations, strength, out)
 
-    is_torch = isinstance(frame, torch.Tensor)
+    is_torch = is_tensor(frame)
     f = frame.detach().numpy() if is_torch else frame
     m = _cpu_maps(maps)
     if not fused_cpu.available():
@@ -211,7 +234,7 @@ def host_output(f: np.ndarray, out: Optional[Frame], is_torch: bool) -> tuple:
     ``f`` is copied when it shares memory with ``o`` (the kernels use restrict pointers)."""
     if out is None:
         o = np.empty(f.shape, np.uint8)
-        return f, o, (torch.from_numpy(o) if is_torch else o)
+        return f, o, (sys.modules["torch"].from_numpy(o) if is_torch else o)
     o = out.detach().numpy() if is_torch else out
     if np.may_share_memory(f, o):
         f = f.copy()

@@ -26,8 +26,8 @@ Why a C library (``kernels/_fused_cpu.c``)
   compiled twice, for AVX2+FMA and for the baseline x86-64 ISA, and the
   CPU's features pick one at run time (:func:`isa`), so the wheel stays
   portable without ``-march=native``.
-* Rows are split over all cores with OpenMP (``torch.get_num_threads()``
-  threads by default). ctypes releases the GIL during the call.
+* Rows are split over all cores with OpenMP (:func:`lowlight.kernels.threads.get_num_threads`
+  threads by default; torch is not needed). ctypes releases the GIL during the call.
 * Plain C ABI through ctypes: no CPython API, no ABI coupling to torch.
 
 Fallback
@@ -48,9 +48,9 @@ import ctypes
 from typing import Optional
 
 import numpy as np
-import torch
 
 from .errors import KernelUnavailable
+from .threads import get_num_threads
 from .native import DISABLE_ENV, NativeLibrary  # noqa: F401 - DISABLE_ENV is part of this module's API
 
 _ABI_VERSION = 1
@@ -94,7 +94,7 @@ def enhance_frame_cpu(
         strength: map multiplier; maps are scaled and clamped to [-1, 1] before
             upsampling.
         out: uint8 ``H x W x 3``, any strides, not overlapping ``frame``.
-        num_threads: OpenMP threads; default ``torch.get_num_threads()``.
+        num_threads: OpenMP threads; default :func:`lowlight.kernels.threads.get_num_threads`.
     Returns:
         ``out``.
     Raises:
@@ -107,7 +107,7 @@ def enhance_frame_cpu(
     height, width = frame.shape[:2]
     channels, h, w = maps.shape
     k = channels // 3
-    threads = torch.get_num_threads() if num_threads is None else int(num_threads)
+    threads = get_num_threads() if num_threads is None else int(num_threads)
     rc = lib.lowlight_enhance_u8(
         frame.ctypes.data, *frame.strides, out.ctypes.data, *out.strides,
         height, width, maps.ctypes.data, k, h, w, int(iterations), float(strength), max(1, threads))
@@ -116,3 +116,17 @@ def enhance_frame_cpu(
     if rc != 0:
         raise ValueError(f"fused CPU kernel rejected its arguments (frame {height} x {width}, maps {maps.shape})")
     return out
+
+
+def ftz_daz(set_to: Optional[bool] = None) -> Optional[bool]:
+    """The calling thread's flush-to-zero + denormals-are-zero state (x86 MXCSR) before the call,
+    turning both on (``True``) or off (``False``) when ``set_to`` is given; ``None`` when the library
+    is unavailable (or stale, without the function) or the CPU has no such state."""
+    lib = _load()
+    fn = getattr(lib, "lowlight_ftz_daz", None) if lib is not None else None
+    if fn is None:
+        return None
+    if fn.argtypes is None:
+        fn.argtypes, fn.restype = [_int], _int
+    before = fn(-1 if set_to is None else int(bool(set_to)))
+    return None if before < 0 else bool(before)

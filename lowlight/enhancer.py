@@ -14,30 +14,37 @@ import os
 from dataclasses import dataclass
 from typing import Optional, Union
 
-import numpy as np
-import torch
+from typing import TYPE_CHECKING
 
-from lowlight.backends import create_backend
+import numpy as np
+
+from lowlight.backends import create_backend, device_type, resolve_backend
+from lowlight.backends.contract import as_device
 from lowlight.cpu import flush_denormals
 from lowlight.errors import LowlightError
 from lowlight.estimation import Estimator, to_tensor
 from lowlight.frames import check_frame
-from lowlight.kernels import apply_curves, enhance_frame
+from lowlight.kernels import enhance_frame
 from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
 from lowlight.kernels.denoise_options import AUTO, resolve_denoise
-from lowlight.models import ZeroDCEPP
+from lowlight.model_spec import spec_of
 from lowlight.weights import load_model
+
+if TYPE_CHECKING:  # pragma: no cover
+    import torch
 
 DEFAULT_MODEL = "zero-dce++"
 DEFAULT_LONGEST_SIDE = 256
 
 
-def to_array(x: torch.Tensor, dtype: np.dtype) -> np.ndarray:
+def to_array(x: "torch.Tensor", dtype: np.dtype) -> np.ndarray:
     """float ``1 x 3 x H x W`` in [0, 1] -> ``H x W x 3`` of ``dtype`` (uint8/uint16).
 
     Rounds half up and clamps, like ``torchvision.utils.save_image``:
     ``floor(clamp(x * max + 0.5, 0, max))``.
     """
+    import torch
+
     top = 255.0 if np.dtype(dtype) == np.uint8 else 65535.0
     y = x[0].permute(1, 2, 0).mul(top).add_(0.5).clamp_(0, top).floor_()
     return y.to(torch.int32).numpy().astype(dtype)
@@ -76,15 +83,23 @@ class Enhancer:
         scale_factor: official integer Zero-DCE++ downscale (overrides ``longest_side``).
         backend: curve-estimation engine, see :mod:`lowlight.backends` (``auto``, ``torch``,
             ``compile``, ``onnxruntime``, ``tensorrt``); ``auto`` picks the fastest available here.
-        threads: CPU threads for backends with their own thread pool (``None``: torch's count).
+        threads: CPU threads for backends with their own thread pool (``None``:
+            :func:`lowlight.kernels.threads.get_num_threads`).
         denoise: gain-aware denoising of uint8 frames (:mod:`lowlight.kernels.denoise`): ``"auto"``
             (default: as much as the noise measured in the frame and the curve's local gain call
             for; a clean frame, or a region the curve does not amplify, is left alone), ``"off"``,
             or a strength S in [0, 1] that scales the automatic amount (0 = off). Stills get the
             spatial filter; the video processor adds the temporal one.
 
+    On the CPU with the ``onnxruntime`` backend (what ``auto`` picks there) the enhancer needs no
+    torch: the bundled models' shipped ONNX graphs (or a checkpoint's cached one) run on NumPy
+    frames, the curves are applied by the compiled kernels, and torch is imported only when
+    :attr:`model` is first read (or for a 16-bit frame, or to export a checkpoint not yet cached).
+
     Attributes:
-        model: the loaded network (its ``net`` is the reference implementation).
+        model: the loaded torch network (its ``net`` is the reference implementation); on the
+            torch-free path it is loaded (with torch) on first access.
+        spec: the model's :class:`lowlight.model_spec.ModelSpec` (name, iterations, estimation size).
         backend: the :class:`lowlight.backends.CurveBackend` that runs it.
         estimator: the :class:`lowlight.estimation.Estimator` that makes the maps of NumPy frames.
     """
@@ -101,13 +116,34 @@ class Enhancer:
             raise LowlightError(f"--denoise: {exc}") from None
         if scale_factor is not None:
             longest_side = None
-        self.model = load_model(weights if weights is not None else model,
-                                scale_factor=scale_factor, longest_side=longest_side)
-        self.device = torch.device(device)
-        self.model.to(self.device)
+        self._source = weights if weights is not None else model
+        self._estimation = {"scale_factor": scale_factor, "longest_side": longest_side}
+        self._model = None
         self.strength = float(strength)
-        self.backend = create_backend(backend, self.model, self.device, threads=threads)
-        self.estimator = Estimator(self.model, self.backend, self.device)
+        if device_type(device) == "cpu" and resolve_backend(backend, "cpu") == "onnxruntime":
+            from lowlight.backends.onnx_runtime import OnnxRuntimeBackend
+
+            self.device = as_device(device)
+            self.backend = OnnxRuntimeBackend.from_weights(self._source, threads=threads)
+            self.spec = self.backend.spec.configured(scale_factor, longest_side)
+            self.estimator = Estimator(self.spec, self.backend, self.device)
+        else:
+            import torch
+
+            self._model = load_model(self._source, **self._estimation)
+            self.device = torch.device(device)
+            self._model.to(self.device)
+            self.backend = create_backend(backend, self._model, self.device, threads=threads)
+            self.spec = spec_of(self._model)
+            self.estimator = Estimator(self._model, self.backend, self.device)
+
+    @property
+    def model(self):
+        """The torch network of this enhancer (eval mode, on :attr:`device`); on the torch-free
+        path it is loaded here, on first access (imports torch)."""
+        if self._model is None:
+            self._model = load_model(self._source, **self._estimation).to(str(self.device))
+        return self._model
 
     @classmethod
     def from_options(cls, options: "EnhancerOptions") -> "Enhancer":
@@ -121,10 +157,9 @@ class Enhancer:
 
     @property
     def name(self) -> str:
-        return self.model.name
+        return self.spec.name
 
-    @torch.inference_mode()
-    def curve_maps(self, x: torch.Tensor) -> torch.Tensor:
+    def curve_maps(self, x: "torch.Tensor") -> "torch.Tensor":
         """Alpha maps for ``x`` (float ``N x 3 x H x W`` in [0, 1]), resized by the model's own
         (antialiased bilinear) filter; NumPy frames go through :attr:`estimator` instead
         (:meth:`lowlight.estimation.Estimator.maps`, the same copy for every command).
@@ -132,15 +167,22 @@ class Enhancer:
         Returns ``N x 3 x h x w`` (Zero-DCE++, estimation size) or
         ``N x 24 x H x W`` (Zero-DCE), in [-1, 1], strength not applied.
         """
-        return self.backend(self.model.estimation_input(x.to(self.device)))  # backends flush subnormals
+        import torch
 
-    @torch.inference_mode()
-    def enhance_tensor(self, x: torch.Tensor) -> torch.Tensor:
+        with torch.inference_mode():
+            return self.backend(self.model.estimation_input(x.to(self.device)))  # backends flush subnormals
+
+    def enhance_tensor(self, x: "torch.Tensor") -> "torch.Tensor":
         """Enhance float ``N x 3 x H x W`` in [0, 1]; returns the same shape in [0, 1]."""
-        x = x.to(self.device)
-        maps = self.curve_maps(x)
-        with flush_denormals():
-            return apply_curves(x, maps, self.model.iterations, self.strength)
+        import torch
+
+        from lowlight.kernels import apply_curves
+
+        with torch.inference_mode():
+            x = x.to(self.device)
+            maps = self.curve_maps(x)
+            with flush_denormals():
+                return apply_curves(x, maps, self.spec.iterations, self.strength)
 
     def enhance(self, frame: np.ndarray) -> np.ndarray:
         """Enhance one RGB frame.
@@ -158,12 +200,16 @@ class Enhancer:
             # (still-image) filter is fused into the same pass (lowlight.kernels.denoise).
             noise = self.noise_model(frame)
             if noise is not None:
-                return denoise_enhance_frame(frame, maps, noise, self.model.iterations, self.strength,
+                return denoise_enhance_frame(frame, maps, noise, self.spec.iterations, self.strength,
                                              self.denoise)[0]
-            return enhance_frame(frame, maps, self.model.iterations, self.strength)
+            return enhance_frame(frame, maps, self.spec.iterations, self.strength)
+        import torch  # 16-bit frames: the plain-torch reference in float32
+
+        from lowlight.kernels import apply_curves
+
         x = to_tensor(frame).to(self.device)
         with torch.inference_mode(), flush_denormals():
-            out = apply_curves(x, maps[None], self.model.iterations, self.strength)
+            out = apply_curves(x, torch.as_tensor(maps).to(self.device)[None], self.spec.iterations, self.strength)
         return to_array(out.cpu(), frame.dtype)
 
     def noise_model(self, frame: np.ndarray) -> Optional[NoiseModel]:
@@ -177,8 +223,8 @@ class Enhancer:
 
     def __repr__(self) -> str:
         extra = ""
-        if isinstance(self.model, ZeroDCEPP):
-            extra = f", scale_factor={self.model.scale_factor}, longest_side={self.model.longest_side}"
+        if self.spec.name == "zero-dce++":
+            extra = f", scale_factor={self.spec.scale_factor}, longest_side={self.spec.longest_side}"
         return (f"Enhancer({self.name!r}, device={str(self.device)!r}, backend={self.backend.name!r}, "
                 f"strength={self.strength}, denoise={self.denoise}{extra})")
 

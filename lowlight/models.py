@@ -18,6 +18,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from lowlight.kernels import DEFAULT_ITERATIONS, apply_curves
+from lowlight.model_spec import check_estimation, estimation_size  # noqa: F401 - estimation_size re-exported
 
 _FEATURES = 32
 
@@ -95,25 +96,6 @@ class DepthwiseSeparableConv(nn.Module):
         return self.point_conv(self.depth_conv(x))
 
 
-def estimation_size(height: int, width: int, scale_factor: Optional[int], longest_side: Optional[int]) -> tuple[int, int]:
-    """Size ``(h, w)`` at which Zero-DCE++ estimates curves for an ``H x W`` frame.
-
-    * ``scale_factor=S``: ``(round(H/S), round(W/S))``, at least 1 (the official
-      ``H/S x W/S`` when S divides both).
-    * ``longest_side=L``: the frame scaled so its longest side is ``L``
-      (never enlarged), aspect ratio kept, each side at least 1.
-    * neither: full resolution.
-    """
-    if scale_factor is not None and longest_side is not None:
-        raise ValueError("give scale_factor or longest_side, not both")
-    if scale_factor is not None:
-        return max(1, round(height / scale_factor)), max(1, round(width / scale_factor))
-    if longest_side is not None and max(height, width) > longest_side:
-        k = longest_side / max(height, width)
-        return max(1, round(height * k)), max(1, round(width * k))
-    return height, width
-
-
 class ZeroDCEPP(_DCENet):
     """Zero-DCE++: depthwise-separable DCE-Net run on a downscaled frame.
 
@@ -146,13 +128,7 @@ class ZeroDCEPP(_DCENet):
 
     def configure(self, scale_factor: Optional[int] = None, longest_side: Optional[int] = None) -> "ZeroDCEPP":
         """Set the estimation size policy (see class docstring); returns self."""
-        if scale_factor is not None and (int(scale_factor) != scale_factor or scale_factor < 1):
-            raise ValueError(f"scale_factor must be a positive integer, got {scale_factor}")
-        if longest_side is not None and longest_side < 1:
-            raise ValueError(f"longest_side must be positive, got {longest_side}")
-        estimation_size(1, 1, scale_factor, longest_side)  # rejects both-given
-        self.scale_factor = None if scale_factor in (None, 1) else int(scale_factor)
-        self.longest_side = longest_side
+        self.scale_factor, self.longest_side = check_estimation(scale_factor, longest_side)
         return self
 
     def estimation_input(self, x: torch.Tensor) -> torch.Tensor:

@@ -19,9 +19,9 @@ import time
 from typing import Callable, Optional
 
 import numpy as np
-import torch
 
 from lowlight.estimation import Estimator
+from lowlight.kernels.threads import set_num_threads
 
 
 class BackgroundEstimator:
@@ -29,7 +29,8 @@ class BackgroundEstimator:
 
     Args:
         estimator: the :class:`~lowlight.estimation.Estimator`.
-        threads: torch intra-op threads of the worker (``None``: torch's default).
+        threads: kernel (and, where torch is imported, torch intra-op) threads of the worker
+            (``None``: the default, :func:`lowlight.kernels.threads.get_num_threads`).
         timer: optional ``timer("estimate", seconds)`` callback.
     """
 
@@ -71,7 +72,7 @@ class BackgroundEstimator:
             self._cond.notify_all()
             return True
 
-    def take(self) -> Optional[tuple[torch.Tensor, int, int]]:
+    def take(self) -> Optional[tuple]:
         """The finished ``(maps, epoch, frame)``, or ``None``; re-raises a worker error."""
         with self._cond:
             self._raise()
@@ -85,7 +86,7 @@ class BackgroundEstimator:
 
     def _run(self) -> None:
         if self.threads:
-            torch.set_num_threads(int(self.threads))
+            set_num_threads(int(self.threads))
         while True:
             with self._cond:
                 while self._job is None and not self._closed:

@@ -179,9 +179,9 @@ class Pipeline:
     def _process(self, inp: BlockingQueue, out: BlockingQueue) -> None:
         proc = self.processor
         if self.infer_threads:
-            import torch
+            from lowlight.kernels.threads import set_num_threads
 
-            torch.set_num_threads(int(self.infer_threads))
+            set_num_threads(int(self.infer_threads))  # the kernels' (and torch's, if imported) threads
         while True:
             frame = inp.get()
             if frame is END:

@@ -16,10 +16,9 @@ estimate now on a cut, on the first frame and every ``estimate_every`` frames) a
 from __future__ import annotations
 
 import time
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
-import torch
 
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
@@ -29,6 +28,9 @@ from lowlight.kernels.yuv import PlanarYUV
 from lowlight.realtime import planar
 from lowlight.realtime.options import ProcessingOptions
 from lowlight.realtime.smoothing import SceneCutDetector, TemporalSmoother
+
+if TYPE_CHECKING:  # pragma: no cover - annotations only (maps are NumPy on the CPU path, which never imports torch)
+    import torch
 
 # Output gains closer to 1 than this are not applied (saves a full-resolution pass).
 _GAIN_TOLERANCE = 0.002

@@ -23,7 +23,8 @@ this off.
 
 Everything here works on a small or subsampled copy of the frame (``h x w x 3``
 uint8, a few hundred pixels wide) and the low-resolution maps, so it costs
-well under a millisecond per frame for Zero-DCE++.
+well under a millisecond per frame for Zero-DCE++. The maps may be NumPy arrays (the CPU path,
+no torch) or torch tensors (any device): the EMA is written with operators both support.
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from typing import Optional
 
 import cv2
 import numpy as np
-import torch
 
 _EPS = 1.0 / 255.0
 
@@ -119,12 +119,12 @@ class TemporalSmoother:
     enhanced frame by ``s.output_gain(its_mean)``.
 
     Example:
-        >>> import numpy as np, torch
+        >>> import numpy as np
         >>> s = TemporalSmoother(0.5)
         >>> f = np.full((4, 4, 3), 40, np.uint8)
-        >>> s.observe(f).cut, s.update(torch.zeros(3, 2, 2))[0, 0, 0].item()
+        >>> s.observe(f).cut, s.update(np.zeros((3, 2, 2), np.float32))[0, 0, 0].item()
         (True, 0.0)
-        >>> s.observe(f).cut, s.update(torch.ones(3, 2, 2))[0, 0, 0].item()
+        >>> s.observe(f).cut, s.update(np.ones((3, 2, 2), np.float32))[0, 0, 0].item()
         (False, 0.5)
     """
 
@@ -136,7 +136,7 @@ class TemporalSmoother:
         self.stabilize_exposure = bool(stabilize_exposure)
         self.detector = detector or SceneCutDetector()
         self.max_gain = float(max_gain)
-        self.maps: Optional[torch.Tensor] = None
+        self.maps = None  # NumPy array or torch tensor, float ``C x h x w``
         self._target: Optional[float] = None  # EMA of the output brightness
         self._pending_reset = True
         self.cuts = 0
@@ -157,23 +157,28 @@ class TemporalSmoother:
             self.cuts += 1
         return Observation(cut, mean)
 
-    def update(self, maps: torch.Tensor, frames: int = 1) -> torch.Tensor:
+    def update(self, maps, frames: int = 1):
         """Blend a new estimate into the running maps and return them.
 
         Args:
-            maps: float ``C x h x w`` alpha maps of the current frame.
+            maps: float ``C x h x w`` alpha maps of the current frame (a NumPy array or a tensor;
+                the running maps are of the same kind).
             frames: frames since the previous estimate (``--estimate-every``);
                 the past's weight becomes ``S ** frames`` so the time constant
                 in frames does not depend on how often curves are estimated.
         Returns:
-            The smoothed maps (a tensor owned by the smoother; do not modify it).
+            The smoothed maps (an array or tensor owned by the smoother; do not modify it).
         """
-        if self._pending_reset or self.maps is None or self.maps.shape != maps.shape or self.smooth == 0.0:
-            self.maps = maps.detach().clone() if self.smooth > 0.0 else maps
+        if (self._pending_reset or self.maps is None or type(self.maps) is not type(maps)
+                or self.maps.shape != maps.shape or self.smooth == 0.0):
+            if self.smooth > 0.0:
+                maps = maps.copy() if isinstance(maps, np.ndarray) else maps.detach().clone()
+            self.maps = maps
             self._pending_reset = False
             return self.maps
         past = self.smooth ** max(1, int(frames))
-        self.maps.mul_(past).add_(maps, alpha=1.0 - past)
+        self.maps *= past
+        self.maps += maps * (1.0 - past)
         return self.maps
 
     def output_gain(self, mean: float) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Optional, Sequence
@@ -118,6 +119,18 @@ def lowlight_threads() -> list[threading.Thread]:
 def leftovers(folder: Path) -> list[str]:
     """Temporary output files left in ``folder``."""
     return sorted(n for n in os.listdir(folder) if ".part" in n)
+
+
+def wait_until(predicate, timeout: float, step: float = 0.1):
+    """Poll ``predicate()`` every ``step`` s until it returns something truthy or ``timeout`` s pass;
+    returns its last value (falsy on a timeout), so callers ``assert wait_until(...), why``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(step)
+    return predicate()
 
 
 def processes_with(token: str) -> list[int]:

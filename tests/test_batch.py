@@ -153,7 +153,10 @@ def test_local_two_workers_layout_manifest_resume_and_force(tmp_path, weights, c
         assert r["status"] == "done" and r["error"] is None and r["frames"] == expected[r["file"]]
         assert r["seconds"] > 0 and Path(r["output"]) == (out / r["file"]).absolute()
         assert Path(r["input"]) == (src / r["file"]).absolute()
-    assert len({r["pid"] for r in first}) == 2  # both workers took files
+    pids = {r["pid"] for r in first}
+    # the work ran in worker processes, at most two; which of them took which file is the scheduler's
+    # choice (under load one worker can finish all four before the other has loaded its model)
+    assert 1 <= len(pids) <= 2 and os.getpid() not in pids
     a_in = cv2.imread(str(src / "a.png"))
     assert cv2.imread(str(out / "a.png")).mean() > a_in.mean() + 25
     clip = read_video(out / "c.mp4")

@@ -35,7 +35,7 @@ from lowlight.realtime.media.camera_source import CameraSource
 from lowlight.realtime.pipeline import Pipeline
 from lowlight.realtime.sinks import ListSink
 
-from realtime_clips import brightening_weights, dark_frames, make_clip
+from realtime_clips import brightening_weights, dark_frames, make_clip, wait_until
 
 
 def free_port() -> int:
@@ -167,16 +167,6 @@ def stats(url: str) -> dict:
         return json.loads(r.read())
 
 
-def wait_for(predicate, timeout: float, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return None
-
-
 def test_stream_drops_and_returns_lowlight_reconnects_and_reports_the_gap(any_camera, weights):
     camera = any_camera
     cmd = [sys.executable, "-m", "lowlight", "live", "--source", camera.url, "--no-display", "--serve", "127.0.0.1:0",
@@ -188,17 +178,17 @@ def test_stream_drops_and_returns_lowlight_reconnects_and_reports_the_gap(any_ca
         m = re.search(r"serving (http://\S+)", line)
         assert m, line
         url = m.group(1)
-        assert wait_for(lambda: stats(url).get("captured", 0) > 30, 60), "no frames from the camera"
+        assert wait_until(lambda: stats(url).get("captured", 0) > 30, 60), "no frames from the camera"
         camera.stop()
         t_down = time.monotonic()
-        assert wait_for(lambda: stats(url)["status"].startswith("reconnecting"), 10), stats(url)
+        assert wait_until(lambda: stats(url)["status"].startswith("reconnecting"), 10), stats(url)
         before = stats(url)["captured"]
         time.sleep(3.0)  # the process, its server and its figures stay alive through the outage
         during = stats(url)
         assert proc.poll() is None and during["captured"] == before and during["status"].startswith("reconnecting")
         camera.start()
         t_back = time.monotonic()
-        resumed = wait_for(lambda: stats(url)["captured"] > before + 5 and stats(url)["status"] == "live", 10, 0.05)
+        resumed = wait_until(lambda: stats(url)["captured"] > before + 5 and stats(url)["status"] == "live", 10, 0.05)
         t_resumed = time.monotonic()
         assert resumed, stats(url)
         assert t_resumed - t_back < 5.0, t_resumed - t_back
@@ -220,7 +210,7 @@ def test_without_reconnect_a_dropped_stream_ends_with_one_line(camera, weights):
         line = proc.stderr.readline()
         m = re.search(r"serving (http://\S+)", line)
         assert m, line
-        assert wait_for(lambda: stats(m.group(1)).get("captured", 0) > 10, 60), "no frames from the camera"
+        assert wait_until(lambda: stats(m.group(1)).get("captured", 0) > 10, 60), "no frames from the camera"
         camera.stop()
         err = proc.communicate(timeout=30)[1].strip()
     finally:

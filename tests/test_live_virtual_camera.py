@@ -10,13 +10,10 @@
 from __future__ import annotations
 
 import enum
-import glob
-import os
 import sys
 import threading
 import time
 from fractions import Fraction
-from pathlib import Path
 
 import cv2
 import numpy as np
@@ -25,7 +22,7 @@ import pytest
 from lowlight.errors import BackendError
 from lowlight.realtime.frame import Frame
 from lowlight.realtime.media.virtual_camera import (FORMATS, VirtualCameraSink, choose_format, convert_frame,
-                                                    device_hint)
+                                                    device_hint, loopback_devices)
 from lowlight.realtime.pipeline import Pipeline
 from lowlight.realtime.sources import NumpySource, StreamInfo
 
@@ -134,18 +131,6 @@ def test_missing_pyvirtualcam_names_the_extra(monkeypatch):
         VirtualCameraSink().open(StreamInfo(width=64, height=48, rate=Fraction(30)))
 
 
-def loopback_devices() -> list[str]:
-    """v4l2loopback devices on this machine (their sysfs driver name says so)."""
-    found = []
-    for dev in sorted(glob.glob("/dev/video*")):
-        name = Path(f"/sys/class/video4linux/{os.path.basename(dev)}/device/driver")
-        label = Path(f"/sys/class/video4linux/{os.path.basename(dev)}/name")
-        text = (label.read_text() if label.exists() else "") + (os.readlink(name) if name.is_symlink() else "")
-        if "loopback" in text.lower() or "lowlight" in text.lower() or "dummy" in text.lower():
-            found.append(dev)
-    return found
-
-
 def test_real_pyvirtualcam_without_a_device_says_how_to_create_one(capsys, tmp_path):
     pytest.importorskip("pyvirtualcam", reason="pyvirtualcam not installed (pip install 'lowlight[camera]')")
     if not sys.platform.startswith("linux"):
@@ -160,6 +145,21 @@ def test_real_pyvirtualcam_without_a_device_says_how_to_create_one(capsys, tmp_p
     assert main(["live", "--source", str(clip), "--no-display", "--virtual-camera", "--weights", str(weights)]) == 1
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "modprobe v4l2loopback" in err, err
+
+
+def test_a_missing_device_fails_before_the_model_loads(capsys, tmp_path):
+    """The device check runs first: with weights that do not exist, the error is still the device's."""
+    pytest.importorskip("pyvirtualcam", reason="pyvirtualcam not installed (pip install 'lowlight[camera]')")
+    if not sys.platform.startswith("linux"):
+        pytest.skip("device paths are checked up front on Linux only")
+    from lowlight.cli import main
+
+    missing = tmp_path / "video99"
+    code = main(["live", "--source", "0", "--no-display", "--virtual-camera", str(missing),
+                 "--weights", str(tmp_path / "no-such-weights.pt")])
+    err = capsys.readouterr().err.strip()
+    assert code == 1 and len(err.splitlines()) == 1, err
+    assert f"--virtual-camera {missing}: no such device" in err and "modprobe v4l2loopback" in err, err
 
 
 def test_frames_written_to_a_v4l2loopback_device_read_back_through_opencv():
@@ -214,10 +214,12 @@ def test_virtual_camera_together_with_serve_and_record(monkeypatch, tmp_path, ca
     clip = make_clip(tmp_path / "c.mp4", dark_frames(30, 64, 48), fps=30, audio=False)
     weights = brightening_weights(tmp_path / "w.pt")
     rec = tmp_path / "rec.mp4"
-    assert main(["live", "--source", str(clip), "--no-display", "--virtual-camera", "/dev/video7", "--serve",
+    device = tmp_path / "video7"  # the fake backend's device: a path that exists passes the up-front check
+    device.touch()
+    assert main(["live", "--source", str(clip), "--no-display", "--virtual-camera", str(device), "--serve",
                  "127.0.0.1:0", "--record", str(rec), "--max-frames", "20", "--weights", str(weights)]) == 0
     err = capsys.readouterr().err
     shown = int(err.split(" frames in ")[0].rsplit(" ", 1)[-1])
     assert len(fake.frames) == shown and fake.opened[0]["fmt"] == "I420" and fake.closed == 1
     assert len(read_video(rec)["frames"]) == shown
-    assert "serving http://127.0.0.1:" in err and "sent" in err and "virtual camera /dev/video7 (I420)" in err
+    assert "serving http://127.0.0.1:" in err and "sent" in err and f"virtual camera {device} (I420)" in err

@@ -31,7 +31,7 @@ from lowlight.errors import OutputError
 from lowlight.realtime.frame import Frame
 from lowlight.realtime.media.web_view import BOUNDARY, LiveControls, WebView, is_loopback, parse_address
 
-from realtime_clips import brightening_weights, dark_frames, make_clip
+from realtime_clips import brightening_weights, dark_frames, make_clip, wait_until
 
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -293,16 +293,6 @@ def shot(element) -> np.ndarray:
     return cv2.cvtColor(cv2.imdecode(png, cv2.IMREAD_COLOR), cv2.COLOR_BGR2RGB)
 
 
-def wait_until(predicate, timeout: float = 20.0, step: float = 0.2):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(step)
-    return predicate()
-
-
 def test_browser_shows_enhanced_picture_split_and_switch_work(tmp_path, weights):
     browser, driver_path = chromium_paths()
     from selenium import webdriver
@@ -329,7 +319,7 @@ def test_browser_shows_enhanced_picture_split_and_switch_work(tmp_path, weights)
         driver = webdriver.Chrome(service=Service(driver_path), options=opts)
         driver.set_page_load_timeout(30)
         driver.get(url)
-        drawn = wait_until(lambda: driver.execute_script("return window.lowlight && window.lowlight.drawn") or 0, 30)
+        drawn = wait_until(lambda: driver.execute_script("return window.lowlight && window.lowlight.drawn") or 0, 30, 0.2)
         assert drawn > 0, f"the page drew no frame; {finish(proc, lines)[-600:]}"
         canvas = driver.find_element(By.ID, "view")
         time.sleep(1.0)  # a few frames in: the smoother has settled
@@ -346,14 +336,14 @@ def test_browser_shows_enhanced_picture_split_and_switch_work(tmp_path, weights)
         # drag the split to 10 % from the left: most of the picture is now enhanced
         ActionChains(driver).move_to_element_with_offset(canvas, 0, 0).click_and_hold() \
             .move_to_element_with_offset(canvas, -w // 2 + w // 10, 0).release().perform()
-        assert wait_until(lambda: driver.execute_script("return window.lowlight.split") < 0.2, 5)
+        assert wait_until(lambda: driver.execute_script("return window.lowlight.split") < 0.2, 5, 0.2)
         time.sleep(0.3)
         img = shot(canvas)
         assert img[rows, w // 5:w // 2 - 10].mean() > dark + 25  # was original, now enhanced
 
         # the enhancement switch: off -> the whole picture is the dark input
         driver.find_element(By.ID, "enhance").click()
-        assert wait_until(lambda: driver.execute_script("return window.lowlight.enhance") is False, 10)
+        assert wait_until(lambda: driver.execute_script("return window.lowlight.enhance") is False, 10, 0.2)
         time.sleep(1.0)
         img = shot(canvas)
         assert img[rows, w // 5:w - 10].mean() < dark + 10, (img[rows].mean(), dark)
@@ -365,7 +355,7 @@ def test_browser_shows_enhanced_picture_split_and_switch_work(tmp_path, weights)
         assert box.is_displayed() and driver.find_element(By.ID, "denoise").is_selected()
         driver.find_element(By.ID, "denoise").click()
         assert wait_until(lambda: (driver.execute_script("return window.lowlight.stats") or {})
-                          .get("state", {}).get("denoise") is False, 10)
+                          .get("state", {}).get("denoise") is False, 10, 0.2)
     finally:
         if driver is not None:
             driver.quit()

@@ -27,11 +27,14 @@ def test_wheel_contains_only_the_lowlight_namespace(tmp_path):
                      "lowlight/train/__init__.py", "lowlight/train/losses.py", "lowlight/batch/__init__.py",
                      "lowlight/backends/onnx_runtime.py",
                      "lowlight/cli/batch.py", "lowlight/realtime/media/video_sink.py", "lowlight/weights/zero_dce.pt",
-                     "lowlight/weights/zero_dce_pp.pt", "lowlight/weights/MODEL_CARD.md",
+                     "lowlight/weights/zero_dce_pp.pt", "lowlight/weights/zero_dce.onnx",
+                     "lowlight/weights/zero_dce_pp.onnx", "lowlight/weights/MODEL_CARD.md",
                      "lowlight/samples/dark_coffee.png", "lowlight/samples/dark_coffee.mp4"):
         assert required in names, required
     assert not any(n.startswith(("tests/", "benchmarks/", "train/", "kernels/", "batch/")) for n in names)
     assert not any(n.endswith((".pth", ".npy")) for n in names)  # no official checkpoints or vectors
+    # the graphs the torch-free CPU path runs are small (0.37 MB together); the wheel stays a few MB
+    assert wheel.stat().st_size < 8_000_000, wheel.stat().st_size
 
 
 def test_ci_runs_the_readme_test_command():

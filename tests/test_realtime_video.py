@@ -8,6 +8,7 @@ import sys
 from fractions import Fraction
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -159,7 +160,6 @@ def test_not_a_video(tmp_path, weights, capsys):
 
 
 def test_no_video_stream(tmp_path, weights, capsys):
-    import av
 
     audio_only = tmp_path / "sound.m4a"
     with av.open(str(audio_only), "w") as c:
@@ -174,21 +174,49 @@ def test_no_video_stream(tmp_path, weights, capsys):
     assert "has no video stream" in err and str(audio_only) in err
 
 
-def test_container_that_cannot_hold_a_stream(tmp_path, weights, capsys):
-    clip = make_clip(tmp_path / "pcm.mkv", dark_frames(4), audio_codec="pcm_s16le")
-    assert video(clip, "-o", tmp_path / "o.webm", "--codec", "vp9", "--weights", weights) == 1
-    err = capsys.readouterr().err.strip()
-    assert "pcm_s16le" in err and ".mkv" in err and len(err.splitlines()) == 1
-    assert video(clip, "-o", tmp_path / "o2.webm", "--weights", weights) == 1  # h264 in webm
-    assert ".mkv" in capsys.readouterr().err
-    assert leftovers(tmp_path) == [] and not (tmp_path / "o.webm").exists()
+def audio_of(path: Path) -> tuple[str, float, float]:
+    """``(codec, first sample time, seconds of samples)`` of the first audio stream, decoded."""
+    with av.open(str(path)) as c:
+        stream = c.streams.audio[0]
+        first, samples, rate = None, 0, None
+        for frame in c.decode(stream):
+            if first is None:
+                first = float(frame.pts * frame.time_base)
+            samples += frame.samples
+            rate = frame.sample_rate
+        return stream.codec_context.name, first, samples / rate
+
+
+@pytest.mark.parametrize("audio_codec", ["aac", "pcm_s16le"])
+def test_audio_the_container_cannot_hold_is_reencoded(tmp_path, weights, capsys, audio_codec):
+    """WebM holds only Opus/Vorbis audio: AAC or PCM input audio is re-encoded to Opus, in sync and
+    complete, and the run says so; the same input into .mkv is copied unchanged."""
+    clip = make_clip(tmp_path / "in.mkv", dark_frames(12), fps=12, audio_codec=audio_codec)
+    out = tmp_path / "o.webm"
+    assert video(clip, "-o", out, "--weights", weights, "--preset", "8") == 0
+    err = capsys.readouterr().err
+    assert f"({audio_codec}) re-encoded to libopus" in err and "cannot hold" in err, err
+    info = read_video(out)
+    assert info["codecs"][0] == ("video", "vp9") and info["codecs"][1] == ("audio", "opus")
+    assert len(info["frames"]) == 12
+    codec, first, seconds = audio_of(out)
+    _, src_first, src_seconds = audio_of(clip)
+    assert codec == "opus" and abs(first - src_first) < 0.03 and abs(seconds - src_seconds) < 0.05
     assert video(clip, "-o", tmp_path / "o.mkv", "--weights", weights, "--preset", "ultrafast") == 0
-    assert read_video(tmp_path / "o.mkv")["codecs"][1] == ("audio", "pcm_s16le")
+    assert read_video(tmp_path / "o.mkv")["codecs"][1] == ("audio", audio_codec)
+    assert leftovers(tmp_path) == []
+
+
+def test_container_that_cannot_hold_the_video_codec(tmp_path, weights, capsys):
+    clip = make_clip(tmp_path / "in.mp4", dark_frames(4))
+    assert video(clip, "-o", tmp_path / "o.webm", "--codec", "h264", "--weights", weights) == 1
+    err = capsys.readouterr().err.strip()
+    assert "h264" in err and ".webm" in err and len(err.splitlines()) == 1, err
+    assert leftovers(tmp_path) == [] and not (tmp_path / "o.webm").exists()
 
 
 def test_webm_output_gets_vp9_without_codec(tmp_path, weights):
-    """The codec table gives a container its codec when --codec is not named: .webm -> VP9 (Opus audio is
-    not in this clip, so --no-audio; AAC cannot go in WebM)."""
+    """The codec table gives a container its codec when --codec is not named: .webm -> VP9."""
     clip = make_clip(tmp_path / "in.mp4", dark_frames(4), audio=False)
     out = tmp_path / "o.webm"
     assert video(clip, "-o", out, "--weights", weights, "--preset", "8") == 0
@@ -200,7 +228,6 @@ def test_webm_output_gets_vp9_without_codec(tmp_path, weights):
 def test_strength_zero_is_identity_and_colour_description_kept(tmp_path, weights, size, full_range):
     """--strength 0 reproduces the input (within coding error): conversions RGB<->YUV agree on the
     colour range and matrix; SAR, colour description and odd sizes are kept."""
-    import av
 
     w, h = size
     src = tmp_path / "src.mp4"
@@ -253,7 +280,6 @@ def test_copied_packets_travel_through_a_bounded_pipeline_queue(tmp_path, clip, 
 
 def test_streams_left_out_are_named(tmp_path, weights, capsys):
     """A second video stream is neither enhanced nor copied: the run says so instead of dropping it silently."""
-    import av
 
     frames = dark_frames(4)
     src = tmp_path / "two.mkv"

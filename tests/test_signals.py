@@ -13,7 +13,7 @@ from pathlib import Path
 import av
 import pytest
 
-from realtime_clips import brightening_weights, dark_frames, make_clip, processes_with
+from realtime_clips import brightening_weights, dark_frames, make_clip, processes_with, wait_until
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
 
@@ -31,13 +31,6 @@ def start(args: list, token: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True, env=env)
 
 
-def wait_for(predicate, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, "timed out waiting for the run to start"
-        time.sleep(0.05)
-
-
 def parts(folder: Path) -> list[Path]:
     return [p for p in folder.rglob("*") if ".part" in p.name]
 
@@ -46,7 +39,7 @@ def parts(folder: Path) -> list[Path]:
 def test_video(media, tmp_path, sig):
     out = tmp_path / "o.mp4"
     proc = start(["video", media["clip"], "-o", out, "--weights", media["weights"], "--preset", "ultrafast"], "v")
-    wait_for(lambda: parts(tmp_path))
+    assert wait_until(lambda: parts(tmp_path), 60, 0.05), "the run did not start"
     time.sleep(0.3)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=30)
@@ -59,7 +52,7 @@ def test_live_record_keeps_the_recording(media, tmp_path):
     rec = tmp_path / "rec.mp4"
     proc = start(["live", "--source", media["clip"], "--no-display", "--record", rec, "--weights", media["weights"]],
                  "l")
-    wait_for(lambda: parts(tmp_path))
+    assert wait_until(lambda: parts(tmp_path), 60, 0.05), "the run did not start"
     time.sleep(1.0)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
@@ -78,11 +71,11 @@ def test_batch(media, tmp_path, sig):
     out = tmp_path / "out"
     proc = start(["batch", folder, "-o", out, "--weights", media["weights"], "--workers", "2",
                   "--preset", "ultrafast"], "b")
-    wait_for(lambda: out.exists() and parts(out))
+    assert wait_until(lambda: out.exists() and parts(out), 60, 0.05), "the run did not start"
     time.sleep(0.3)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=40)
     assert proc.returncode == 128 + sig, err
     assert "Traceback" not in err
-    wait_for(lambda: not processes_with("b"), timeout=15)
+    assert wait_until(lambda: not processes_with("b"), 15, 0.05), "the run did not end"
     assert parts(out) == [] and not [p for p in out.rglob("*.mp4")]

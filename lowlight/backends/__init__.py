@@ -5,7 +5,8 @@ Every backend is a callable object with the same contract:
     ``backend(x)``: ``x`` float32 ``N x 3 x h x w`` in [0, 1] (frames already at
     estimation size) on ``backend.device`` -> alpha curve maps float32
     ``N x 3 x h x w`` (Zero-DCE++) or ``N x 24 x h x w`` (Zero-DCE) in [-1, 1]
-    on the same device. Strength is not applied.
+    on the same device. Strength is not applied. Backends whose ``numpy`` attribute is True
+    (ONNX Runtime) also take a NumPy array and return one: the CPU path runs without torch.
 
 It is ``model.net`` (DCE-Net without the resize) run by a different engine:
 
@@ -14,7 +15,9 @@ name       engine                                       where
 ========== ============================================ ======================================
 torch      eager PyTorch (channels-last on CPU)         any device; the reference
 compile    ``torch.compile`` (Inductor)                 any device; slow first call
-onnxruntime ONNX Runtime, graph exported once and cached CPU
+onnxruntime ONNX Runtime on NumPy, no torch: the bundled   CPU
+           models' graphs ship in the package; a
+           checkpoint's is exported once and cached
 tensorrt   TensorRT via torch-tensorrt, fp16, engine    CUDA (``pip install 'lowlight[tensorrt]'``)
            cached on disk
 ========== ============================================ ======================================
@@ -37,6 +40,8 @@ Example:
 from __future__ import annotations
 
 import importlib.util
+import os
+import sys
 from typing import TYPE_CHECKING, Optional, Union
 
 from lowlight.errors import BackendError
@@ -48,7 +53,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from lowlight.backends.base import CurveBackend
 
 # torch is imported when a backend is resolved or built, not by importing this package
-__getattr__ = lazy_exports(__name__, {"CurveBackend": ".base", "TorchBackend": ".base"})
+__getattr__ = lazy_exports(__name__, {"CurveBackend": ".contract", "TorchBackend": ".base"})
 
 BACKENDS = ("auto", "torch", "compile", "onnxruntime", "tensorrt")
 
@@ -60,23 +65,49 @@ def _importable(module: str) -> bool:
         return False
 
 
-def resolve_backend(name: str, device: Union[str, torch.device] = "cpu") -> str:
-    """The concrete backend ``name`` stands for on ``device`` (``auto`` -> a concrete one)."""
-    import torch
+def device_type(device: Union[str, "torch.device"]) -> str:
+    """``"cpu"``, ``"cuda"``, ... of a device or device string, without importing torch."""
+    return str(getattr(device, "type", device)).split(":")[0].strip().lower()
 
+
+def resolve_backend(name: str, device: Union[str, "torch.device"] = "cpu") -> str:
+    """The concrete backend ``name`` stands for on ``device`` (``auto`` -> a concrete one). Imports nothing heavy."""
     if name not in BACKENDS:
         raise BackendError(f"unknown backend {name!r}; choose one of {', '.join(BACKENDS)}")
     if name != "auto":
         return name
-    if torch.device(device).type == "cuda":
+    kind = device_type(device)
+    if kind == "cuda":
         return "tensorrt" if _importable("torch_tensorrt") else "torch"
-    if torch.device(device).type == "cpu" and _importable("onnxruntime") and _importable("onnx"):
+    if kind == "cpu" and _importable("onnxruntime"):
         return "onnxruntime"
     return "torch"
 
 
+# Files that exist where a GPU driver torch could use is installed (NVIDIA, AMD ROCm, WSL).
+_GPU_DRIVER_FILES = ("/proc/driver/nvidia/version", "/dev/nvidiactl", "/dev/nvidia0", "/dev/kfd", "/dev/dxg")
+
+
+def cuda_possible() -> bool:
+    """False when torch cannot see a CUDA GPU here, decided without importing torch: torch not
+    installed, or Linux without any GPU driver device; True means "ask torch"."""
+    if not _importable("torch"):
+        return False
+    if sys.platform.startswith("linux") and not any(os.path.exists(p) for p in _GPU_DRIVER_FILES):
+        return False
+    return True
+
+
 def resolve_device(name: str) -> str:
-    """``auto`` -> ``cuda`` when torch sees a CUDA GPU, else ``cpu``; other names are checked and returned."""
+    """``auto`` -> ``cuda`` when torch sees a CUDA GPU, else ``cpu``; other names are checked and returned.
+
+    ``auto`` and ``cpu`` do not import torch where no GPU driver is installed (:func:`cuda_possible`),
+    so the CPU path starts without it.
+    """
+    if name == "auto" and not cuda_possible():
+        return "cpu"
+    if name == "cpu":
+        return name
     import torch
 
     if name == "auto":
@@ -100,7 +131,7 @@ def create_backend(name: str, model: torch.nn.Module, device: Optional[Union[str
             in eval mode (it is moved to ``device``).
         device: torch device (default: the model's).
         threads: CPU threads for engines with their own pool (ONNX Runtime); ``None`` =
-            ``torch.get_num_threads()``.
+            :func:`lowlight.kernels.threads.get_num_threads`.
     Raises:
         BackendError: the backend cannot run here (names what is missing and how to install it).
     """
@@ -126,4 +157,5 @@ def create_backend(name: str, model: torch.nn.Module, device: Optional[Union[str
     return TensorRTBackend(model, device)
 
 
-__all__ = ["BACKENDS", "CurveBackend", "TorchBackend", "create_backend", "resolve_backend", "resolve_device"]
+__all__ = ["BACKENDS", "CurveBackend", "TorchBackend", "create_backend", "cuda_possible", "device_type",
+           "resolve_backend", "resolve_device"]

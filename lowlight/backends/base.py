@@ -1,9 +1,11 @@
-"""The backend contract and the eager PyTorch backend (the reference the others are tested against)."""
+"""The eager PyTorch backend (the reference the others are tested against); the contract itself is
+torch-free, in :mod:`lowlight.backends.contract` (re-exported here)."""
 
 from __future__ import annotations
 
 import torch
 
+from lowlight.backends.contract import CurveBackend  # noqa: F401 - re-exported
 from lowlight.cpu import flush_denormals
 
 
@@ -17,35 +19,6 @@ class NetModule(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.model.net(x)
-
-
-class CurveBackend:
-    """Base class: ``backend(x)`` maps frames at estimation size to curve maps.
-
-    ``x``: float32 ``N x 3 x h x w`` in [0, 1] on :attr:`device`. Returns float32
-    ``N x C x h x w`` alpha maps in [-1, 1] on :attr:`device` (``C`` = 3 for
-    Zero-DCE++, 24 for Zero-DCE).
-
-    Attributes:
-        name: backend name (``torch``, ``compile``, ``onnxruntime``, ``tensorrt``).
-        device: where inputs and outputs live.
-        precision: ``"fp32"`` or ``"fp16"`` (what the engine computes in).
-        channels: maps per frame (``C``).
-    """
-
-    name = "base"
-    precision = "fp32"
-
-    def __init__(self, model: torch.nn.Module, device: torch.device) -> None:
-        self.model = model
-        self.device = torch.device(device)
-        self.channels = 3 if model.name == "zero-dce++" else 3 * int(model.iterations)
-
-    def __call__(self, x: torch.Tensor) -> torch.Tensor:  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(device={str(self.device)!r}, precision={self.precision!r})"
 
 
 class TorchBackend(CurveBackend):

@@ -79,6 +79,10 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError("--segment needs --record PATTERN")
     if args.token and not args.serve:
         raise OutputError("--token goes with --serve")
+    if args.virtual_camera is not None:  # a missing device fails now, before a server starts or a model loads
+        from lowlight.realtime.media.virtual_camera import check_device
+
+        check_device(args.virtual_camera or None)
     source = CameraSource(args.source, max_frames=args.max_frames, width=args.width, height=args.height,
                           fps=args.fps, reconnect=args.reconnect, copy_audio=bool(args.record))
     sinks: list[Sink] = []

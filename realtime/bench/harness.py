@@ -16,7 +16,8 @@ Baselines, measured in the same run on the same clip and encoder settings:
 * ``ffmpeg``: ``ffmpeg -vf eq=gamma=2.0`` (whole command), when ffmpeg is on PATH;
 * ``naive``: what the official test script does per frame: full-resolution
   Zero-DCE in eager torch, curves applied in float32, one thread of work
-  (decode -> model -> apply -> encode), over ``naive_frames`` frames.
+  (decode -> model -> apply -> encode), over ``naive_frames`` frames. This baseline is the one
+  part of ``lowlight bench`` that imports torch on the CPU (``--no-baselines`` skips it).
 """
 
 from __future__ import annotations
@@ -33,7 +34,6 @@ from pathlib import Path
 from typing import Callable, Optional
 
 import numpy as np
-import torch
 
 from lowlight.enhancer import EnhancerOptions
 from lowlight.realtime.options import ProcessingOptions
@@ -69,9 +69,22 @@ def machine_info() -> dict:
                 break
     except OSError:
         pass
-    info = {"cpu": cpu, "cores": os.cpu_count(), "torch_threads": torch.get_num_threads(),
-            "platform": platform.platform(), "python": platform.python_version(), "torch": torch.__version__,
-            "gpu": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None}
+    from importlib import metadata
+
+    from lowlight.backends import cuda_possible
+    from lowlight.kernels.threads import get_num_threads
+
+    try:
+        torch_version = metadata.version("torch")
+    except metadata.PackageNotFoundError:
+        torch_version = None
+    gpu = None
+    if cuda_possible():  # only then is torch imported here
+        import torch
+
+        gpu = torch.cuda.get_device_name(0) if torch.cuda.is_available() else None
+    info = {"cpu": cpu, "cores": os.cpu_count(), "threads": get_num_threads(), "platform": platform.platform(),
+            "python": platform.python_version(), "torch": torch_version, "gpu": gpu}
     try:
         import av
 
@@ -130,7 +143,9 @@ def ffmpeg_fps(clip: Path, out: Path, frames: int, cfg: BenchConfig) -> Optional
 
 
 def naive_fps(clip: Path, out: Path, cfg: BenchConfig) -> tuple[float, int]:
-    """``(fps, frames)`` of per-frame full-resolution Zero-DCE as the official test script runs it."""
+    """``(fps, frames)`` of per-frame full-resolution Zero-DCE as the official test script runs it (torch)."""
+    import torch
+
     from lowlight.enhancer import to_array
     from lowlight.estimation import to_tensor
     from lowlight.kernels import apply_curves

@@ -4,7 +4,9 @@
 the file fast path: copied into the encoder's frame without a conversion), with libx264 by default and
 with their own timestamps, keeps the input's frame rate, pixel aspect ratio, colour
 description and rotation, and muxes the packets of copied audio/subtitle
-streams (``StreamInfo.copied``, delivered by :meth:`VideoFileSink.write_packet`) unchanged.
+streams (``StreamInfo.copied``, delivered by :meth:`VideoFileSink.write_packet`) unchanged; an
+audio stream the container cannot hold (AAC or PCM into WebM) is re-encoded to the container's
+audio codec instead (:mod:`lowlight.realtime.media.audio_transcode`), and the notes say so.
 Encoder names, defaults and container rules come from :mod:`lowlight.realtime.media.codecs`.
 
 It writes to a hidden temporary file beside the target (:func:`lowlight.atomic.temp_path`)
@@ -26,6 +28,7 @@ import numpy as np
 from lowlight.atomic import commit, discard, remove_orphaned_temp_files, temp_path
 from lowlight.errors import BackendError, OutputError, first_line
 from lowlight.realtime.frame import Frame
+from lowlight.realtime.media.audio_transcode import AudioTranscoder, audio_encoder_for
 from lowlight.realtime.media.codecs import CODECS, TAGGED_CONTAINERS, by_encoder, encoder_options
 from lowlight.realtime.media.video_source import sws_colorspace
 from lowlight.realtime.sinks import Sink
@@ -73,7 +76,9 @@ class VideoFileSink(Sink):
         self.stream = None
         self.frames_written = 0
         self.packets_copied = 0
+        self.packets_transcoded = 0
         self._map: dict = {}
+        self._transcoders: dict = {}  # input stream index -> AudioTranscoder
         self._last_pts: Optional[int] = None
         self._started = False
         self._early: list = []  # copied packets that arrived before the first frame (muxed after it)
@@ -178,6 +183,8 @@ class VideoFileSink(Sink):
         for in_stream in info.copied:
             name = in_stream.codec_context.name
             if complete and name not in supported:
+                if self._transcode_audio(in_stream):
+                    continue
                 raise self._container_error(f"the {name} {in_stream.type} stream #{in_stream.index} of the input",
                                             name)
             try:
@@ -186,6 +193,21 @@ class VideoFileSink(Sink):
                 raise self._container_error(
                     f"the {name} {in_stream.type} stream #{in_stream.index} of the input ({first_line(exc)})",
                     name) from None
+
+    def _transcode_audio(self, in_stream) -> bool:
+        """Re-encode ``in_stream`` (audio the container cannot hold) to the container's audio codec;
+        False when it is not audio or no such encoder is here."""
+        encoder = audio_encoder_for(self.container) if in_stream.type == "audio" else None
+        if encoder is None:
+            return False
+        try:
+            self._transcoders[in_stream.index] = AudioTranscoder(in_stream, self.container, encoder)
+        except (av.error.FFmpegError, ValueError, TypeError):
+            return False
+        name = in_stream.codec_context.name
+        self.notes.append(f"audio stream #{in_stream.index} ({name}) re-encoded to {encoder}: the "
+                          f"{self.path.suffix} container cannot hold {name} (use .mkv or .mov to copy it unchanged)")
+        return True
 
     def _picture(self, info: StreamInfo) -> tuple[int, int, str]:
         """``(width, height, pix_fmt)`` to encode (see ``pix_fmt`` in the class docstring)."""
@@ -238,11 +260,17 @@ class VideoFileSink(Sink):
     def write_packet(self, packet) -> None:
         """Mux an undecoded packet of a copied stream (``info.copied``); packets that arrive before
         the first video frame are held until it has set the stream's display rotation."""
-        out = self._map.get(packet.stream.index)
-        if out is None:
+        index = packet.stream.index
+        out = self._map.get(index)
+        transcoder = self._transcoders.get(index)
+        if out is None and transcoder is None:
             return
         if not self._started:
             self._early.append(packet)
+            return
+        if transcoder is not None:
+            self._mux(transcoder.encode(packet))
+            self.packets_transcoded += 1
             return
         packet.stream = out
         self._mux(packet)
@@ -303,6 +331,8 @@ class VideoFileSink(Sink):
             if not self._started:
                 raise OutputError(f"{self.path}: no video frames to write")
             self._mux(self.stream.encode(None))
+            for transcoder in self._transcoders.values():
+                self._mux(transcoder.encode(None))
             self.container.close()
             self.container = None
             commit(self.temp, self.path)

@@ -19,7 +19,10 @@ Creating a device (Linux, once per boot)::
 
 from __future__ import annotations
 
+import glob
+import os
 import sys
+from pathlib import Path
 from typing import Optional
 
 import cv2
@@ -42,6 +45,44 @@ OTHER_HINT = "install OBS Studio (26 or later), which brings the OBS Virtual Cam
 def device_hint() -> str:
     """How to create a virtual camera on this system (one clause, for error messages)."""
     return LINUX_HINT if sys.platform.startswith("linux") else OTHER_HINT
+
+
+def loopback_devices() -> list[str]:
+    """The v4l2loopback devices of this (Linux) machine, ``/dev/videoN`` sorted; ``[]`` elsewhere.
+
+    A device counts when its sysfs name or driver says loopback (v4l2loopback's default
+    ``Dummy video device`` label, or a ``card_label`` naming lowlight)."""
+    found = []
+    for dev in sorted(glob.glob("/dev/video*")):
+        node = Path("/sys/class/video4linux") / os.path.basename(dev)
+        driver, label = node / "device" / "driver", node / "name"
+        try:
+            text = (label.read_text() if label.exists() else "") + (os.readlink(driver) if driver.is_symlink() else "")
+        except OSError:
+            continue
+        if any(word in text.lower() for word in ("loopback", "lowlight", "dummy")):
+            found.append(dev)
+    return found
+
+
+def check_device(device: Optional[str] = None) -> None:
+    """Fail now, before a model loads, when ``--virtual-camera [DEVICE]`` cannot work here.
+
+    Raises :class:`BackendError` (one line, with the fix) when pyvirtualcam is missing, or on
+    Linux when ``device`` does not exist or no v4l2loopback device exists at all. Other systems'
+    virtual cameras (OBS) can only be found by opening them, which :meth:`VirtualCameraSink.open` does.
+    """
+    from lowlight.optional import require
+
+    require("pyvirtualcam", "camera", "--virtual-camera")
+    if not sys.platform.startswith("linux"):
+        return
+    if device:
+        if not os.path.exists(device):
+            raise BackendError(f"--virtual-camera {device}: no such device; {LINUX_HINT}, then pass its "
+                               "/dev/videoN (or no device to take the first free one)")
+    elif not loopback_devices():
+        raise BackendError(f"--virtual-camera: no v4l2loopback device on this machine; {LINUX_HINT}")
 
 
 def choose_format(fourcc: str, width: int, height: int) -> str:
