@@ -23,6 +23,7 @@ import numpy as np
 from . import yuv_reference as ref
 from .errors import KernelUnavailable
 from .native import NativeLibrary
+from .threads import get_num_threads
 
 _ABI_VERSION = 1
 _ssize, _ptr, _int = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
@@ -45,15 +46,12 @@ _IDENTITY = np.zeros((3, 1, 1), np.float32)
 
 
 def default_threads() -> int:
-    """OpenMP threads of the kernel: ``OMP_NUM_THREADS`` when set (as torch's count, which the RGB
-    kernels use, follows it), else the cores this process may run on."""
+    """OpenMP threads of the kernel: ``OMP_NUM_THREADS`` when set, else
+    :func:`lowlight.kernels.threads.get_num_threads` (the count the RGB kernels use)."""
     env = os.environ.get("OMP_NUM_THREADS", "")
     if env.isdigit() and int(env) > 0:
         return int(env)
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # pragma: no cover - not Linux
-        return max(1, os.cpu_count() or 1)
+    return get_num_threads()
 
 
 @dataclass

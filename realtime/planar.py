@@ -20,7 +20,7 @@ import numpy as np
 
 from lowlight.kernels import yuv
 from lowlight.kernels.denoise import _SAMPLES, NoiseModel, params_vector
-from lowlight.kernels.denoise_reference import DenoiseParams
+from lowlight.kernels.denoise_params import DenoiseParams
 
 
 def supports(estimator, kernel: str) -> bool:

@@ -120,3 +120,28 @@ def test_full_resolution_model_takes_the_rgb_path(tmp_path):
     job = Transcode(clip, tmp_path / "out.mp4", TranscodeOptions())
     assert job.run(Enhancer(model="zero-dce")).frames == 3
     assert job.source.planar_frames == 0
+
+
+def test_default_lowlight_video_takes_the_planar_path_without_torch(tmp_path):
+    """The default ``lowlight video`` (4:2:0 in and out) on the bundled sample loads no torch, and the
+    library behind it (default Enhancer, Transcode) enhances every frame as planes, also without torch."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from test_torch_free import HAS_ORT, SAMPLE_VIDEO, run_cli
+
+    if not HAS_ORT:
+        pytest.skip("onnxruntime/onnx not installed")
+    out = tmp_path / "out.mp4"
+    res = run_cli(["video", SAMPLE_VIDEO, "-o", out, "--device", "cpu"], tmp_path / "cache")
+    assert res["rc"] == 0 and res["heavy"] == [], res
+    assert len(read_video(out)["frames"]) == 90
+    code = ("import json, sys; from lowlight import Enhancer; from lowlight.realtime.transcode import Transcode; "
+            f"job = Transcode({str(SAMPLE_VIDEO)!r}, {str(tmp_path / 'lib.mp4')!r}); r = job.run(Enhancer(device='cpu')); "
+            "print(json.dumps([r.frames, job.source.planar_frames, 'torch' in sys.modules]))")
+    env = dict(os.environ, LOWLIGHT_CACHE_DIR=str(tmp_path / "cache"))
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert json.loads(run.stdout.strip().splitlines()[-1]) == [90, 90, False]
