@@ -52,7 +52,10 @@ def noise_rows(frame: yuv.PlanarYUV, samples: int = _SAMPLES) -> np.ndarray:
     H, W = frame.shape
     rows = int(min(H, max(8, samples // max(1, 3 * (W - 2)))))
     ys = np.unique(np.linspace(0, H - 1, rows).round().astype(np.intp))
-    return _rgb_at(frame, ys, np.arange(W))
+    c = ys // 2
+    u = np.repeat(frame.u[c], 2, axis=1)[:, :W]
+    v = np.repeat(frame.v[c], 2, axis=1)[:, :W]
+    return yuv.yuv_to_rgb(frame.y[ys], u, v, frame.colorspace, frame.full_range)
 
 
 def enhance(frame: yuv.PlanarYUV, maps, iterations: int, strength: float, noise: Optional[NoiseModel] = None,

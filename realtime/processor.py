@@ -209,16 +209,21 @@ class FrameProcessor:
         self.noise = None
         self._dn_state = None
 
+    @staticmethod
+    def _noise_of(image) -> NoiseModel:
+        """:func:`estimate_noise` of ``image``; of a planar frame, from the RGB rows it samples."""
+        return estimate_noise(planar.noise_rows(image) if isinstance(image, PlanarYUV) else image)
+
     def _measure_noise(self, image: np.ndarray) -> NoiseModel:
         """The running noise estimate: measured on the first frame alone (as a still would be), then
         re-measured every :data:`NOISE_EVERY` frames and blended in."""
         if self.noise is None:
-            self.noise = estimate_noise(image)
+            self.noise = self._noise_of(image)
             self._noise_age = 0
         else:
             self._noise_age += 1
             if self._noise_age >= NOISE_EVERY:
-                self.noise = self.noise.blend(estimate_noise(image), NOISE_BLEND)
+                self.noise = self.noise.blend(self._noise_of(image), NOISE_BLEND)
                 self._noise_age = 0
         return self.noise
 
@@ -227,7 +232,7 @@ class FrameProcessor:
         return not self.background and planar.supports(self.estimator, self.options.kernel)
 
     def _enhance_planar(self, image: PlanarYUV, maps) -> PlanarYUV:
-        noise = self._measure_noise(planar.noise_rows(image)) if self._denoising() else None
+        noise = self._measure_noise(image) if self._denoising() else None
         if noise is not None and noise.clean:
             self._dn_state = noise = None
         out, state = planar.enhance(image, maps, self.estimator.iterations, self.strength, noise, self.denoise,
