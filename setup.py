@@ -33,9 +33,13 @@ FUSED_CPU = Extension("lowlight.kernels._fused_cpu", sources=["kernels/_fused_cp
 # Optional fused denoise + curve kernel (kernels/_denoise_cpu.c, lowlight.kernels.denoise_cpu; issue 12),
 # the same way: without it denoising falls back to the plain-torch reference.
 DENOISE_CPU = Extension("lowlight.kernels._denoise_cpu", sources=["kernels/_denoise_cpu.c"], optional=True)
+# Optional planar YUV 4:2:0 kernel (kernels/_yuv_cpu.c, lowlight.kernels.yuv; issue 13): includes
+# _denoise_cpu.c (its per-pixel code) and adds the YUV row I/O; without it the file path stays RGB.
+YUV_CPU = Extension("lowlight.kernels._yuv_cpu", sources=["kernels/_yuv_cpu.c"], depends=["kernels/_denoise_cpu.c"],
+                    optional=True)
 # GCC vectorises its per-pixel loop (float selects, sqrtf) only with these (see the file's header).
-EXTRA_FLAGS = {DENOISE_CPU.name: {"unix": ["-fno-math-errno", "-fno-trapping-math"],
-                                  "mingw32": ["-fno-math-errno", "-fno-trapping-math"]}}
+_FP_FLAGS = {"unix": ["-fno-math-errno", "-fno-trapping-math"], "mingw32": ["-fno-math-errno", "-fno-trapping-math"]}
+EXTRA_FLAGS = {DENOISE_CPU.name: _FP_FLAGS, YUV_CPU.name: _FP_FLAGS}
 
 OPENMP_FLAGS = {"unix": (["-O3", "-fopenmp"], ["-fopenmp"]), "mingw32": (["-O3", "-fopenmp"], ["-fopenmp"]),
                 "msvc": (["/O2", "/openmp"], [])}
@@ -68,7 +72,7 @@ setup(
     python_requires=">=3.9",
     packages=list(PACKAGE_DIRS),
     package_dir=PACKAGE_DIRS,
-    ext_modules=[FUSED_CPU, DENOISE_CPU],
+    ext_modules=[FUSED_CPU, DENOISE_CPU, YUV_CPU],
     cmdclass={"build_ext": BuildExt},
     package_data={"lowlight": ["weights/*.pt", "weights/*.onnx", "weights/MODEL_CARD.md", "samples/*.png", "samples/*.mp4"],
                   "lowlight.realtime.media": ["web/*.html"]},  # the page of lowlight live --serve

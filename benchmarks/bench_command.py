@@ -3,18 +3,23 @@
 Usage::
 
     python benchmarks/bench_command.py [--sizes 1280x720,1920x1080,3840x2160] [--presets veryfast,medium]
-                                       [--seconds 10] [--pairs 3] [--json FILE]
+                                       [--seconds 10] [--pairs 3] [--paths yuv,rgb] [--json FILE]
+    python benchmarks/bench_transcode.py --command ...   (the same: bench_transcode's whole-command mode)
 
 For each size a clip is made once: a dark photo panning with sensor-like noise, 30 fps H.264 + AAC
 (:func:`common.make_clip`). Then, per libx264 preset, ``pairs`` times and alternating (so drift in the
 machine's load hits both sides alike):
 
-* ``lowlight video CLIP -o OUT --preset P --crf 23`` (default settings otherwise), the whole process;
+* ``lowlight video CLIP -o OUT --preset P --crf 23`` (default settings otherwise), the whole process,
+  once per ``--paths`` entry: ``yuv`` (the default planar 4:2:0 path) and ``rgb`` (the same command with
+  ``LOWLIGHT_DISABLE_YUV=1``: decode to RGB, enhance, convert back, as before issue 13);
 * ``ffmpeg -i CLIP -vf eq=gamma=2.0 -c:v libx264 -preset P -crf 23 -c:a copy OUT``;
 * ``ffmpeg -i CLIP -c:v libx264 -preset P -crf 23 -c:a copy OUT`` (a plain transcode: the floor).
 
 Reported: median seconds and fps of each, the ratios ``lowlight / eq=gamma`` and ``lowlight / plain``
-in fps, and for lowlight the time from start to the first encoded frame (the moment its hidden
+in fps (of the first path), the CPU seconds each command used (user + system, medians: the work
+done, which the machine's load disturbs less than wall time), the load average at each pair's start,
+and for lowlight the time from start to the first encoded frame (the moment its hidden
 ``.part`` output grows past the container header, polled every 5 ms). Also ``lowlight --help``
 wall time (median of 5). Needs the ``ffmpeg`` program.
 """
@@ -23,6 +28,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -35,10 +42,19 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine_info, make_clip  # noqa: E402
 
 
-def timed(cmd: list, watch: Path | None = None) -> tuple[float, float | None]:
-    """``(seconds, seconds to the first encoded frame or None)`` of running ``cmd``."""
+def cpu_children() -> float:
+    """User + system CPU seconds of this process's finished children (``cmd`` runs one at a time, so a
+    difference is one command's: its work, less sensitive to the machine's load than wall time)."""
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def timed(cmd: list, watch: Path | None = None, env: dict | None = None) -> tuple[float, float | None]:
+    """``(seconds, seconds to the first encoded frame or None)`` of running ``cmd``; the CPU seconds it
+    used are left in ``timed.cpu``."""
+    c0 = cpu_children()
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     first = None
     while proc.poll() is None:
         if watch is not None and first is None:
@@ -46,20 +62,25 @@ def timed(cmd: list, watch: Path | None = None) -> tuple[float, float | None]:
             if parts and max((p.stat().st_size for p in parts if p.exists()), default=0) > 1024:
                 first = time.perf_counter() - t0
         time.sleep(0.005)
+    wall = time.perf_counter() - t0
+    timed.cpu = cpu_children() - c0
     if proc.returncode != 0:
         raise RuntimeError(f"{cmd[:3]} failed: {proc.stderr.read().decode()[-400:]}")
-    return time.perf_counter() - t0, first
+    return wall, first
 
 
-def main() -> int:
+def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--sizes", default="1280x720,1920x1080,3840x2160")
     ap.add_argument("--presets", default="veryfast,medium")
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--weights", help="checkpoint for lowlight (default: the bundled weights)")
+    ap.add_argument("--paths", default="yuv,rgb", help="lowlight variants: yuv (default path), rgb")
     ap.add_argument("--json")
-    args = ap.parse_args()
+    args = ap.parse_args(argv)
+    paths = args.paths.split(",")
+    env = {"yuv": dict(os.environ), "rgb": {**os.environ, "LOWLIGHT_DISABLE_YUV": "1"}}
     if not shutil.which("ffmpeg"):
         print("bench_command: needs the ffmpeg program (apt-get install ffmpeg)", file=sys.stderr)
         return 2
@@ -76,32 +97,50 @@ def main() -> int:
             for preset in args.presets.split(","):
                 enc = ["-c:v", "libx264", "-preset", preset, "-crf", "23", "-c:a", "copy"]
                 ff = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(clip)]
-                times: dict = {"lowlight": [], "first_frame": [], "eq_gamma": [], "plain": []}
+                times: dict = {**{f"lowlight_{p}": [] for p in paths}, **{f"first_frame_{p}": [] for p in paths},
+                               **{f"cpu_{p}": [] for p in paths}, "eq_gamma": [], "plain": [], "cpu_eq_gamma": [],
+                               "cpu_plain": [], "load": []}
                 for _ in range(args.pairs):
-                    out = tmp / "ll.mp4"
-                    sec, first = timed([*lowlight, "video", str(clip), "-o", str(out), "--overwrite", "--preset",
-                                        preset, "--crf", "23", *(["--weights", args.weights] if args.weights else [])],
-                                       watch=out)
-                    times["lowlight"].append(sec)
-                    times["first_frame"].append(first)
+                    times["load"].append(os.getloadavg()[0])
+                    for p in paths:
+                        out = tmp / "ll.mp4"
+                        sec, first = timed([*lowlight, "video", str(clip), "-o", str(out), "--overwrite", "--preset",
+                                            preset, "--crf", "23",
+                                            *(["--weights", args.weights] if args.weights else [])],
+                                           watch=out, env=env[p])
+                        times[f"lowlight_{p}"].append(sec)
+                        times[f"first_frame_{p}"].append(first)
+                        times[f"cpu_{p}"].append(timed.cpu)
                     times["eq_gamma"].append(timed([*ff, "-vf", "eq=gamma=2.0", *enc, str(tmp / "eq.mp4")])[0])
+                    times["cpu_eq_gamma"].append(timed.cpu)
                     times["plain"].append(timed([*ff, *enc, str(tmp / "plain.mp4")])[0])
+                    times["cpu_plain"].append(timed.cpu)
                 med = {k: statistics.median([v for v in vs if v is not None]) if any(v is not None for v in vs)
                        else None for k, vs in times.items()}
+                main_path = paths[0]
+                med["lowlight"], med["first_frame"] = med[f"lowlight_{main_path}"], med[f"first_frame_{main_path}"]
                 row = {"size": size, "preset": preset, "frames": frames, "seconds": med, "runs": times,
-                       "fps": {k: frames / med[k] for k in ("lowlight", "eq_gamma", "plain")},
-                       "x_eq_gamma": med["eq_gamma"] / med["lowlight"], "x_plain": med["plain"] / med["lowlight"]}
+                       "fps": {k: frames / med[k] for k in (*(f"lowlight_{p}" for p in paths), "eq_gamma", "plain")},
+                       "x_eq_gamma": med["eq_gamma"] / med["lowlight"], "x_plain": med["plain"] / med["lowlight"],
+                       **{f"x_eq_gamma_{p}": med["eq_gamma"] / med[f"lowlight_{p}"] for p in paths}}
                 report["rows"].append(row)
-                print(f"{size} {preset}: lowlight {med['lowlight']:.2f} s, eq=gamma {med['eq_gamma']:.2f} s, "
-                      f"plain {med['plain']:.2f} s -> {row['x_eq_gamma']:.2f}x of eq=gamma, "
-                      f"{row['x_plain']:.2f}x of plain; first frame {med['first_frame'] or float('nan'):.2f} s",
-                      flush=True)
-    print("\n| size | preset | lowlight s | ffmpeg eq=gamma s | ffmpeg plain s | x eq=gamma | x plain | first frame s |")
-    print("|---|---|---|---|---|---|---|---|")
+                print(f"{size} {preset}: " + ", ".join(f"lowlight {p} {med[f'lowlight_{p}']:.2f} s" for p in paths)
+                      + f", eq=gamma {med['eq_gamma']:.2f} s, plain {med['plain']:.2f} s -> "
+                      + ", ".join(f"{p} {row[f'x_eq_gamma_{p}']:.2f}x" for p in paths)
+                      + f" of eq=gamma, {row['x_plain']:.2f}x of plain; first frame "
+                      f"{med['first_frame'] or float('nan'):.2f} s; load {med['load']:.1f}; CPU s: "
+                      + ", ".join(f"{p} {med[f'cpu_{p}']:.1f}" for p in paths)
+                      + f", eq=gamma {med['cpu_eq_gamma']:.1f}, plain {med['cpu_plain']:.1f}", flush=True)
+    cols = " | ".join(f"lowlight {p} s (CPU s) | x eq=gamma ({p})" for p in paths)
+    print(f"\n| size | preset | {cols} | ffmpeg eq=gamma s (CPU s) | ffmpeg plain s (CPU s) | x plain | first frame s "
+          "| load |")
+    print("|---|---|" + "---|---|" * len(paths) + "---|---|---|---|---|")
     for r in report["rows"]:
         s = r["seconds"]
-        print(f"| {r['size']} | {r['preset']} | {s['lowlight']:.2f} | {s['eq_gamma']:.2f} | {s['plain']:.2f} | "
-              f"{r['x_eq_gamma']:.2f} | {r['x_plain']:.2f} | {s['first_frame'] or float('nan'):.2f} |")
+        vals = " | ".join(f"{s[f'lowlight_{p}']:.2f} ({s[f'cpu_{p}']:.1f}) | {r[f'x_eq_gamma_{p}']:.2f}" for p in paths)
+        print(f"| {r['size']} | {r['preset']} | {vals} | {s['eq_gamma']:.2f} ({s['cpu_eq_gamma']:.1f}) | "
+              f"{s['plain']:.2f} ({s['cpu_plain']:.1f}) | "
+              f"{r['x_plain']:.2f} | {s['first_frame'] or float('nan'):.2f} | {s['load']:.1f} |")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0

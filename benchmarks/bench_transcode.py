@@ -12,6 +12,11 @@ Needs the ``ffmpeg`` program for the comparison only (lowlight itself does not).
 Usage::
 
     python benchmarks/bench_transcode.py [--frames 150] [--repeats 3] [--preset medium] [--crf 18] [--weights W]
+    python benchmarks/bench_transcode.py --command [bench_command.py's options]
+
+``--command``: the whole-command mode, which is :mod:`bench_command` (``lowlight video`` and the ffmpeg
+baselines alternately, as processes, at several sizes and presets; see its docstring). It is the
+same script behind both names, not a copy.
 """
 
 from __future__ import annotations
@@ -75,6 +80,10 @@ def run_ffmpeg(clip: Path, out: Path, args) -> float:
 
 
 def main() -> None:
+    if "--command" in sys.argv[1:]:
+        from bench_command import main as command_main
+
+        raise SystemExit(command_main([a for a in sys.argv[1:] if a != "--command"]))
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--frames", type=int, default=150)
     ap.add_argument("--size", default="1920x1080")

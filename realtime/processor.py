@@ -24,6 +24,8 @@ from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
 from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
 from lowlight.kernels.denoise_options import AUTO_AMOUNT, resolve_denoise
+from lowlight.kernels.yuv import PlanarYUV
+from lowlight.realtime import planar
 from lowlight.realtime.options import ProcessingOptions
 from lowlight.realtime.smoothing import SceneCutDetector, TemporalSmoother
 
@@ -124,11 +126,16 @@ class FrameProcessor:
         """Enhance one frame.
 
         Args:
-            image: ``H x W x 3`` uint8 RGB (not modified).
+            image: ``H x W x 3`` uint8 RGB (not modified), or a
+                :class:`~lowlight.kernels.yuv.PlanarYUV` 4:2:0 frame (the file fast path).
         Returns:
-            A new ``H x W x 3`` uint8 RGB array (``image`` itself when disabled).
+            A new frame of the same kind (``image`` itself when disabled).
         """
-        check_frame(image)
+        if isinstance(image, PlanarYUV):  # planar 4:2:0 (realtime/planar.py): no full-size RGB frame
+            if not self._planar_ok():
+                return image.replace_from_rgb(self.process(image.to_rgb()))
+        else:
+            check_frame(image)
         if not self.enabled:
             return image
         if self._restart:
@@ -167,7 +174,10 @@ class FrameProcessor:
     def _observe(self, image: np.ndarray) -> tuple:
         """Feed the scene-cut detector; returns ``(observation, small)``, ``small`` being the
         estimation copy when the detector read it (see :meth:`lowlight.estimation.Estimator.analysis_copy`)."""
-        copy, small = self.estimator.analysis_copy(image)
+        if isinstance(image, PlanarYUV):
+            copy = small = planar.small_copy(image, self.estimator.small_size(*image.shape))
+        else:
+            copy, small = self.estimator.analysis_copy(image)
         return self.smoother.observe(copy), small
 
     def _take(self, maps: torch.Tensor, frames: int, at: int) -> None:
@@ -199,21 +209,42 @@ class FrameProcessor:
         self.noise = None
         self._dn_state = None
 
+    @staticmethod
+    def _noise_of(image) -> NoiseModel:
+        """:func:`estimate_noise` of ``image``; of a planar frame, from the RGB rows it samples."""
+        return estimate_noise(planar.noise_rows(image) if isinstance(image, PlanarYUV) else image)
+
     def _measure_noise(self, image: np.ndarray) -> NoiseModel:
         """The running noise estimate: measured on the first frame alone (as a still would be), then
         re-measured every :data:`NOISE_EVERY` frames and blended in."""
         if self.noise is None:
-            self.noise = estimate_noise(image)
+            self.noise = self._noise_of(image)
             self._noise_age = 0
         else:
             self._noise_age += 1
             if self._noise_age >= NOISE_EVERY:
-                self.noise = self.noise.blend(estimate_noise(image), NOISE_BLEND)
+                self.noise = self.noise.blend(self._noise_of(image), NOISE_BLEND)
                 self._noise_age = 0
         return self.noise
 
+    def _planar_ok(self) -> bool:
+        """Whether a planar frame can be enhanced as it is (:func:`lowlight.realtime.planar.supports`, file mode)."""
+        return not self.background and planar.supports(self.estimator, self.options.kernel)
+
+    def _enhance_planar(self, image: PlanarYUV, maps) -> PlanarYUV:
+        noise = self._measure_noise(image) if self._denoising() else None
+        if noise is not None and noise.clean:
+            self._dn_state = noise = None
+        out, state = planar.enhance(image, maps, self.estimator.iterations, self.strength, noise, self.denoise,
+                                    self._dn_state, self._dn_spare)
+        if noise is not None:
+            self._dn_spare, self._dn_state = self._dn_state, state
+        return out
+
     def _enhance(self, image: np.ndarray, maps: torch.Tensor) -> np.ndarray:
         """Denoise (when on and the frame is noisy) and apply the curves, in one fused pass."""
+        if isinstance(image, PlanarYUV):
+            return self._enhance_planar(image, maps)
         if not self._denoising():
             return self._apply(image, maps)
         noise = self._measure_noise(image)
@@ -238,7 +269,9 @@ class FrameProcessor:
         return self._worker
 
     def _stabilize(self, out: np.ndarray) -> None:
-        if self.smoother.stabilize_exposure and self.smoother.smooth > 0.0:
+        if isinstance(out, PlanarYUV) and self.smoother.stabilize_exposure and self.smoother.smooth > 0.0:
+            planar.stabilize(out, self.smoother.output_gain, _GAIN_TOLERANCE)
+        elif self.smoother.stabilize_exposure and self.smoother.smooth > 0.0:
             import cv2
 
             step = max(1, min(out.shape[:2]) // 64)

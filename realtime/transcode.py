@@ -56,6 +56,9 @@ class TranscodeOptions:
         overwrite: replace an existing output.
         codec_fallback: when the container cannot take ``encode.codec``, use the container's
             default codec (batch) instead of failing.
+        planar: decode 8-bit 4:2:0 inputs to their planes and enhance them without an RGB frame
+            (:mod:`lowlight.realtime.planar`) when the output is 4:2:0 too; False: the RGB path.
+        decode_threads: decoder threads (0: FFmpeg's choice; see benchmarks/RESULTS.md, threads).
     """
 
     encode: EncodeOptions = field(default_factory=EncodeOptions)
@@ -63,6 +66,8 @@ class TranscodeOptions:
     copy_streams: bool = True
     overwrite: bool = False
     codec_fallback: bool = False
+    planar: bool = True
+    decode_threads: int = 0
 
 
 @dataclass
@@ -117,7 +122,9 @@ class Transcode:
         if not is_url(self.src) and not self.src.exists():
             raise InputError(f"{self.src}: no such file")
         enc = options.encode
-        self.source = VideoFileSource(self.src, copy_streams=options.copy_streams)
+        self.source = VideoFileSource(self.src, copy_streams=options.copy_streams,
+                                      planar=options.planar and enc.pix_fmt in (None, "yuv420p"),
+                                      threads=options.decode_threads)
         self.sink = VideoFileSink(self.dst, codec=codec_for(self.dst, enc.codec, options.codec_fallback),
                                   crf=enc.crf, preset=enc.preset, bitrate=enc.bitrate,
                                   overwrite=options.overwrite, input_path=None if is_url(self.src) else self.src,
@@ -141,9 +148,12 @@ class Transcode:
             LowlightError: the input cannot be opened or nothing decodes, the output cannot be written,
                 or an encoder option is wrong; no output or temporary file is left behind.
         """
+        from lowlight.realtime import planar
         from lowlight.realtime.pipeline import Pipeline
 
         source, sink = self.source, self.sink
+        if source.planar and not planar.supports(enhancer.estimator, self.options.processing.kernel):
+            source.planar = False  # this model/kernel needs the RGB frame: let the decoder's converter make it
         pipeline = Pipeline(source, sink, enhancer, mode="file", options=self.options.processing)
         if on_frame is not None:
             pipeline.on_frame = lambda frame: on_frame(frame, pipeline.info)

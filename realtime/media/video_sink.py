@@ -1,7 +1,8 @@
 """Video files as a pipeline sink: encode + mux with PyAV in the output thread.
 
-:class:`VideoFileSink` encodes RGB frames (libx264 by default) with their own
-timestamps, keeps the input's frame rate, pixel aspect ratio, colour
+:class:`VideoFileSink` encodes RGB frames, or planar 4:2:0 ones (:class:`lowlight.kernels.yuv.PlanarYUV`,
+the file fast path: copied into the encoder's frame without a conversion), with libx264 by default and
+with their own timestamps, keeps the input's frame rate, pixel aspect ratio, colour
 description and rotation, and muxes the packets of copied audio/subtitle
 streams (``StreamInfo.copied``, delivered by :meth:`VideoFileSink.write_packet`) unchanged; an
 audio stream the container cannot hold (AAC or PCM into WebM) is re-encoded to the container's
@@ -286,11 +287,15 @@ class VideoFileSink(Sink):
         if img.shape[0] != self.info.height or img.shape[1] != self.info.width:
             raise OutputError(f"{self.path}: frame {frame.index} is {img.shape[1]}x{img.shape[0]}, "
                               f"the stream is {self.info.width}x{self.info.height}")
-        if (w, h) != (img.shape[1], img.shape[0]):
-            img = np.ascontiguousarray(img[:h, :w])
-        vf = av.VideoFrame.from_ndarray(img, format="rgb24")
-        vf = vf.reformat(format=self.stream.pix_fmt, dst_colorspace=self._dst_colorspace,
-                         dst_color_range=self._dst_range)
+        vf = self._planar_frame(img, w, h) if not isinstance(img, np.ndarray) else None
+        if vf is None:
+            if not isinstance(img, np.ndarray):
+                img = img.to_rgb()
+            if (w, h) != (img.shape[1], img.shape[0]):
+                img = np.ascontiguousarray(img[:h, :w])
+            vf = av.VideoFrame.from_ndarray(img, format="rgb24")
+            vf = vf.reformat(format=self.stream.pix_fmt, dst_colorspace=self._dst_colorspace,
+                             dst_color_range=self._dst_range)
         tb = self.stream.codec_context.time_base
         pts = frame.pts
         if pts is not None and frame.time_base is not None and frame.time_base != tb:
@@ -301,6 +306,20 @@ class VideoFileSink(Sink):
         vf.pts, vf.time_base = pts, tb
         self._mux(self.stream.encode(vf))
         self.frames_written += 1
+
+    def _planar_frame(self, img, w: int, h: int):
+        """A ``yuv420p`` encoder frame holding the planes of ``img`` (a PlanarYUV) cut to ``w x h``, or
+        ``None`` when the stream is not 4:2:0 or ``img``'s matrix or range is not the output's."""
+        from lowlight.kernels.yuv_reference import matrix_of
+
+        if self.stream.pix_fmt != "yuv420p" or bool(img.full_range) != (self._dst_range == 2) \
+                or img.colorspace != matrix_of(self.info.colorspace):
+            return None
+        vf = av.VideoFrame(w, h, "yuv420p")
+        for plane, src in zip(vf.planes, (img.y, img.u, img.v)):
+            dst = np.frombuffer(plane, np.uint8, count=plane.line_size * plane.height)
+            dst.reshape(plane.height, plane.line_size)[:, :plane.width] = src[:plane.height, :plane.width]
+        return vf
 
     def close(self, ok: bool) -> None:
         if self.container is None:

@@ -1,7 +1,10 @@
 """Video files as a pipeline source: PyAV demux + decode in the capture thread.
 
 :class:`VideoFileSource` decodes the first video stream to uint8 RGB frames that
-keep their ``pts``/``time_base``. Packets of audio and subtitle streams
+keep their ``pts``/``time_base``; with ``planar=True`` (the file fast path of ``lowlight video``),
+8-bit 4:2:0 frames (``yuv420p``, ``yuvj420p``) of a BT.601/709/2020 stream are handed on as the
+decoder's own planes instead (:class:`lowlight.kernels.yuv.PlanarYUV`, views of the decoded frame,
+no conversion); other formats, HDR and 10-bit sources stay RGB. Packets of audio and subtitle streams
 (``StreamInfo.copied``) are demuxed in the same pass and handed, undecoded, to
 :attr:`VideoFileSource.packet_sink`: the pipeline's bounded packet queue, which
 its output stage drains into the file sink, so they are copied without re-encoding.
@@ -35,6 +38,25 @@ def sws_colorspace(avcol_spc: Optional[int]) -> Optional[int]:
     return _SWS_COLORSPACE.get(int(avcol_spc or 0))
 
 
+_PLANAR_FORMATS = {"yuv420p": False, "yuvj420p": True}  # format -> full range
+
+
+def planar_view(f):
+    """A :class:`~lowlight.kernels.yuv.PlanarYUV` viewing the planes of the decoded ``av.VideoFrame``
+    ``f`` (no copy; it keeps ``f`` alive), or ``None`` when ``f`` is not 8-bit 4:2:0 with a BT.601,
+    BT.709 or BT.2020 matrix, or the planar kernel is not built."""
+    from lowlight.kernels import yuv
+    from lowlight.kernels.yuv_reference import matrix_of
+
+    full = _PLANAR_FORMATS.get(f.format.name)
+    matrix = matrix_of(f.colorspace)
+    if full is None or matrix is None or not yuv.available():
+        return None
+    views = [np.frombuffer(p, np.uint8, count=p.line_size * p.height).reshape(p.height, p.line_size)[:, :p.width]
+             for p in f.planes[:3]]
+    return yuv.PlanarYUV(*views, colorspace=matrix, full_range=full or f.color_range == 2, owner=f)
+
+
 URL_OPEN_TIMEOUT_S = 15.0  # how long opening (and each read of) a network input may take
 
 
@@ -63,12 +85,16 @@ class VideoFileSource(Source):
     Args:
         path: the input file.
         copy_streams: copy audio and subtitle streams (False: ``--no-audio``).
+        planar: yield 8-bit 4:2:0 frames as :class:`~lowlight.kernels.yuv.PlanarYUV` (see the module
+            docstring); the consumer (the frame processor and the file sink) must take both kinds.
+        threads: decoder threads (0: FFmpeg's choice, one per core; frame threading either way).
 
     Attributes:
         packet_sink: ``packet_sink(packet)`` receives every demuxed ``av.Packet`` of the copied
             streams (``info.copied``) in demux order, in the capture thread; ``None`` drops them.
             The pipeline sets it to its packet queue.
         decoded: frames decoded so far.
+        planar_frames: how many of them were handed on as planes (``planar=True``).
         decode_errors: video packets that could not be decoded.
         read_error: message of the error that ended demuxing early, or ``None``.
         not_copied: descriptions of the input streams that are neither enhanced nor copied
@@ -77,15 +103,18 @@ class VideoFileSource(Source):
             on purpose).
     """
 
-    def __init__(self, path, copy_streams: bool = True) -> None:
+    def __init__(self, path, copy_streams: bool = True, planar: bool = False, threads: int = 0) -> None:
         super().__init__()
         self.path = input_path(path)
         self.copy_streams = copy_streams
+        self.planar = bool(planar)
+        self.threads = int(threads)
         self.container = None
         self.copied: list = []
         self.packet_sink: Optional[Callable[[object], None]] = None
         self.info: Optional[StreamInfo] = None
         self.decoded = 0
+        self.planar_frames = 0
         self.decode_errors = 0
         self.read_error: Optional[str] = None
         self.not_copied: list[str] = []
@@ -118,6 +147,8 @@ class VideoFileSource(Source):
             self.container = None
             raise InputError(f"{path}: video stream has no picture size (unsupported or damaged file)")
         vs.thread_type = "AUTO"
+        if self.threads:
+            vs.codec_context.thread_count = self.threads
         self.video = vs
         if self.copy_streams:
             self.copied = [s for s in c.streams if s.type in ("audio", "subtitle")]
@@ -160,6 +191,15 @@ class VideoFileSource(Source):
         """True if frames were lost or the file ended with a read error."""
         return self.lost_frames > 0 or self.read_error is not None
 
+    def _picture(self, f):
+        """The picture of decoded ``f``: its planes (planar mode, 8-bit 4:2:0 SDR) or uint8 RGB."""
+        if self.planar and self._hdr is None:
+            planes = planar_view(f)
+            if planes is not None:
+                self.planar_frames += 1
+                return planes
+        return self._to_rgb(f)
+
     def _to_rgb(self, f) -> np.ndarray:
         if self._hdr is not None:
             rgb16 = f.to_ndarray(format="rgb48le", src_colorspace=sws_colorspace(f.colorspace) or 9,
@@ -188,7 +228,7 @@ class VideoFileSource(Source):
             pts = f.pts if f.pts is not None else (0 if last_pts is None else last_pts + step)
             last_pts = pts
             self.decoded += 1
-            return Frame(self._to_rgb(f), self.decoded - 1, pts=pts, time_base=tb, rotation=rotation)
+            return Frame(self._picture(f), self.decoded - 1, pts=pts, time_base=tb, rotation=rotation)
 
         flushed = False
         while not self.stopped:
