@@ -12,6 +12,7 @@ the run cleanly (:mod:`lowlight.signals`) and exit 128 + the signal number (130,
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import importlib
 import os
 import sys
@@ -56,6 +57,8 @@ def quiet_encoders(verbose: bool) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    if not faulthandler.is_enabled():  # a crash in native code (codecs, kernels) prints every thread's stack
+        faulthandler.enable()
     parser = build_parser()
     args = parser.parse_args(argv)
     quiet_encoders(args.verbose)
