@@ -11,8 +11,9 @@ For each size a clip is made once: a dark photo panning with sensor-like noise, 
 machine's load hits both sides alike):
 
 * ``lowlight video CLIP -o OUT --preset P --crf 23`` (default settings otherwise), the whole process,
-  once per ``--paths`` entry: ``yuv`` (the default planar 4:2:0 path) and ``rgb`` (the same command with
-  ``LOWLIGHT_DISABLE_YUV=1``: decode to RGB, enhance, convert back, as before issue 13);
+  once per ``--paths`` entry: ``yuv`` (the default planar 4:2:0 path), ``rgb`` (the same command with
+  ``LOWLIGHT_DISABLE_YUV=1``: decode to RGB, enhance, convert back, as before issue 13) and
+  ``denoise-off`` (the default path with ``--denoise off``: what the denoiser costs);
 * ``ffmpeg -i CLIP -vf eq=gamma=2.0 -c:v libx264 -preset P -crf 23 -c:a copy OUT``;
 * ``ffmpeg -i CLIP -c:v libx264 -preset P -crf 23 -c:a copy OUT`` (a plain transcode: the floor).
 
@@ -76,11 +77,13 @@ def main(argv=None) -> int:
     ap.add_argument("--seconds", type=float, default=10.0)
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--weights", help="checkpoint for lowlight (default: the bundled weights)")
-    ap.add_argument("--paths", default="yuv,rgb", help="lowlight variants: yuv (default path), rgb")
+    ap.add_argument("--paths", default="yuv,rgb",
+                    help="lowlight variants: yuv (default path), rgb, denoise-off (yuv with --denoise off)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     paths = args.paths.split(",")
-    env = {"yuv": dict(os.environ), "rgb": {**os.environ, "LOWLIGHT_DISABLE_YUV": "1"}}
+    env = {"yuv": dict(os.environ), "rgb": {**os.environ, "LOWLIGHT_DISABLE_YUV": "1"}, "denoise-off": dict(os.environ)}
+    extra = {"denoise-off": ["--denoise", "off"]}
     if not shutil.which("ffmpeg"):
         print("bench_command: needs the ffmpeg program (apt-get install ffmpeg)", file=sys.stderr)
         return 2
@@ -106,7 +109,8 @@ def main(argv=None) -> int:
                         out = tmp / "ll.mp4"
                         sec, first = timed([*lowlight, "video", str(clip), "-o", str(out), "--overwrite", "--preset",
                                             preset, "--crf", "23",
-                                            *(["--weights", args.weights] if args.weights else [])],
+                                            *(["--weights", args.weights] if args.weights else []),
+                                            *extra.get(p, [])],
                                            watch=out, env=env[p])
                         times[f"lowlight_{p}"].append(sec)
                         times[f"first_frame_{p}"].append(first)

@@ -381,18 +381,9 @@ LL_AVX2 static void lerp_rows_avx2(const float *restrict a, const float *restric
  * params: P_COUNT floats (see the enum).  radius: 1 or 2.
  * Returns 0 on success, 1 on bad arguments, 2 when out of memory.
  */
-LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, ptrdiff_t src_sx, ptrdiff_t src_sc,
-                                          uint8_t *dst, ptrdiff_t dst_sy, ptrdiff_t dst_sx, ptrdiff_t dst_sc,
-                                          const uint16_t *state_in, uint16_t *state_out, int H, int W,
-                                          const float *maps, int k, int h, int w, int iters, float strength,
-                                          const float *params, int radius, int nthreads) {
-    if (H <= 0 || W <= 0 || h <= 0 || w <= 0 || iters < 0 || k < 1 || (k != 1 && k != iters) || radius < 1 ||
-        radius > LL_MAX_RADIUS || !params || (state_in && !state_out))
-        return 1;
-    if (nthreads < 1) nthreads = 1;
-    const int R = radius, NS = 2 * radius + 1;
-    const ptrdiff_t pw = (ptrdiff_t)W + 2 * R;
-    const ptrdiff_t plane = (ptrdiff_t)H * W;
+/* The kernel's constants from the P_COUNT floats of params_vector() (kernels/denoise.py); also used
+ * by the planar kernel (_yuv_cpu.c), so both read the same parameters the same way. */
+static dn_params load_params(const float *params) {
     dn_params pp;
     pp.n0 = params[P_N0];
     pp.n1 = params[P_N1];
@@ -405,6 +396,22 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
     pp.target = params[P_TARGET];
     pp.chroma = params[P_CHROMA];
     pp.inv_mrho = 1.0f / params[P_MRHO];
+    return pp;
+}
+
+LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, ptrdiff_t src_sx, ptrdiff_t src_sc,
+                                          uint8_t *dst, ptrdiff_t dst_sy, ptrdiff_t dst_sx, ptrdiff_t dst_sc,
+                                          const uint16_t *state_in, uint16_t *state_out, int H, int W,
+                                          const float *maps, int k, int h, int w, int iters, float strength,
+                                          const float *params, int radius, int nthreads) {
+    if (H <= 0 || W <= 0 || h <= 0 || w <= 0 || iters < 0 || k < 1 || (k != 1 && k != iters) || radius < 1 ||
+        radius > LL_MAX_RADIUS || !params || (state_in && !state_out))
+        return 1;
+    if (nthreads < 1) nthreads = 1;
+    const int R = radius, NS = 2 * radius + 1;
+    const ptrdiff_t pw = (ptrdiff_t)W + 2 * R;
+    const ptrdiff_t plane = (ptrdiff_t)H * W;
+    dn_params pp = load_params(params);
     int32_t *j0 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
     int32_t *j1 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
     float *fx = (float *)malloc(sizeof(float) * (size_t)W);

@@ -24,7 +24,7 @@
 
 #include "_denoise_cpu.c"
 
-#define LL_YUV_ABI_VERSION 1
+#define LL_YUV_ABI_VERSION 2  /* 2: params_vector's 11 floats (chroma stage, motion_rho) */
 
 LL_EXPORT int lowlight_yuv_abi_version(void) { return LL_YUV_ABI_VERSION; }
 
@@ -248,17 +248,7 @@ LL_EXPORT int lowlight_yuv420_enhance(const uint8_t *sy, ptrdiff_t sy_s, const u
     const ptrdiff_t cw = ((ptrdiff_t)W + 1) / 2;
     dn_params pp;
     memset(&pp, 0, sizeof pp);
-    if (denoise) {
-        pp.n0 = params[P_N0];
-        pp.n1 = params[P_N1];
-        pp.amount = params[P_AMOUNT];
-        pp.tau = params[P_TAU];
-        pp.kmin = params[P_KMIN];
-        pp.hr2 = params[P_HR] * params[P_HR];
-        pp.t0 = params[P_T0];
-        pp.inv_t = 1.0f / (params[P_T1] - params[P_T0]);
-        pp.target = params[P_TARGET];
-    }
+    if (denoise) pp = load_params(params);
     float cv[C_COUNT];
     memcpy(cv, conv, sizeof cv);
     int32_t *j0 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);

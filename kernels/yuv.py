@@ -25,7 +25,7 @@ from .errors import KernelUnavailable
 from .native import NativeLibrary
 from .threads import get_num_threads
 
-_ABI_VERSION = 1
+_ABI_VERSION = 2
 _ssize, _ptr, _int = ctypes.c_ssize_t, ctypes.c_void_p, ctypes.c_int
 _LIBRARY = NativeLibrary("_yuv_cpu", _ABI_VERSION, "lowlight_yuv_abi_version", "lowlight_yuv420_enhance",
                          [_ptr, _ssize, _ptr, _ssize, _ptr, _ssize, _ptr, _ssize, _ptr, _ssize, _ptr, _ssize,

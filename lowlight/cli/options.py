@@ -151,8 +151,9 @@ def add_estimate_every_option(group, default: int, note: str = "") -> None:
 
 def add_infer_threads_option(group) -> None:
     group.add_argument("--infer-threads", type=positive_int, metavar="N",
-                       help="torch threads for curve estimation (default: torch's choice, one per core; 1 for the "
-                            "background estimator of lowlight live)")
+                       help="threads of the processing stage: the curve and denoise kernels' OpenMP threads, and "
+                            "torch's with --backend torch (default: one per core; 1 for the background estimator "
+                            "of lowlight live)")
 
 
 def add_processing_options(parser: argparse.ArgumentParser, default_smooth: float, default_every: int = 1,
