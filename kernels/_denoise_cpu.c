@@ -381,6 +381,22 @@ LL_AVX2 static void lerp_rows_avx2(const float *restrict a, const float *restric
  * params: P_COUNT floats (see the enum).  radius: 1 or 2.
  * Returns 0 on success, 1 on bad arguments, 2 when out of memory.
  */
+/* A ring row whose R, G, B planes (each pw = W + 2R floats, the pixels at offset R) were just
+ * filled: its channel-mean plane (the 4th), and R pixels of replicated border on each side of all
+ * four (mean_plane: the ISA's version). Shared with the planar kernel (_yuv_cpu.c), which fills the planes from Y/U/V rows. */
+typedef void (*mean_plane_fn)(const float *, const float *, const float *, float *, ptrdiff_t);
+
+static void finish_ring_row(mean_plane_fn mean_plane, float *base, ptrdiff_t pw, int R, int W) {
+    mean_plane(base + R, base + pw + R, base + 2 * pw + R, base + 3 * pw + R, W);
+    for (int c = 0; c < 4; c++) {
+        float *pl = base + c * pw + R;
+        for (int e = 1; e <= R; e++) {
+            pl[-e] = pl[0];
+            pl[W - 1 + e] = pl[W - 1];
+        }
+    }
+}
+
 /* The kernel's constants from the P_COUNT floats of params_vector() (kernels/denoise.py); also used
  * by the planar kernel (_yuv_cpu.c), so both read the same parameters the same way. */
 static dn_params load_params(const float *params) {
@@ -479,14 +495,7 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
                         if (!src_contig)
                             for (int x = 0; x < W; x++) pl[x] = (float)sp[(ptrdiff_t)x * src_sx];
                     }
-                    mean_plane(base + R, base + pw + R, base + 2 * pw + R, base + 3 * pw + R, W);
-                    for (int c = 0; c < 4; c++) {
-                        float *pl = base + c * pw + R;
-                        for (int e = 1; e <= R; e++) {
-                            pl[-e] = pl[0];
-                            pl[W - 1 + e] = pl[W - 1];
-                        }
-                    }
+                    finish_ring_row(mean_plane, base, pw, R, W);
                     tag[slot] = rr;
                 }
                 rows[dy] = base;

@@ -319,16 +319,7 @@ LL_EXPORT int lowlight_yuv420_enhance(const uint8_t *sy, ptrdiff_t sy_s, const u
                         const uint8_t *vr = sv + (ptrdiff_t)(rr >> 1) * sv_s;
                         yuv_read(yr, ur, vr, base + R, base + pw + R, base + 2 * pw + R, ks, ks + 2 * cw, ks + 4 * cw, cv,
                                  W);
-                        if (denoise) {
-                            mean_plane(base + R, base + pw + R, base + 2 * pw + R, base + 3 * pw + R, W);
-                            for (int c = 0; c < 4; c++) {
-                                float *pl = base + c * pw + R;
-                                for (int e = 1; e <= R; e++) {
-                                    pl[-e] = pl[0];
-                                    pl[W - 1 + e] = pl[W - 1];
-                                }
-                            }
-                        }
+                        if (denoise) finish_ring_row(mean_plane, base, pw, R, W);
                         tag[slot] = rr;
                     }
                     rows[dy] = base;
