@@ -80,6 +80,13 @@ class NoiseModel:
         return NoiseModel(self.n0 + weight * (new.n0 - self.n0), self.n1 + weight * (new.n1 - self.n1))
 
 
+def sampled_rows(height: int, width: int, samples: int = _SAMPLES) -> np.ndarray:
+    """The row indices (sorted ``intp``) :func:`noise_bins` reads from a ``height x width`` frame: evenly
+    spaced, enough for about ``samples`` residuals of 3 channels, at least 8 (or every row)."""
+    rows = int(min(height, max(8, samples // max(1, 3 * (width - 2)))))
+    return np.unique(np.linspace(0, height - 1, rows).round().astype(np.intp))
+
+
 def noise_bins(frame: np.ndarray, samples: int = _SAMPLES):
     """Per-brightness-bin noise of ``frame`` (uint8 ``H x W x 3``): ``(level, var, count)`` arrays.
 
@@ -93,8 +100,7 @@ def noise_bins(frame: np.ndarray, samples: int = _SAMPLES):
     H, W = frame.shape[:2]
     if W < 3:
         return np.zeros(0), np.zeros(0), np.zeros(0)
-    rows = int(min(H, max(8, samples // max(1, 3 * (W - 2)))))
-    ys = np.unique(np.linspace(0, H - 1, rows).round().astype(np.intp))
+    ys = sampled_rows(H, W, samples)
     x = frame[ys].astype(np.int16)  # rows x W x 3
     a, b, c = x[:, :-2], x[:, 1:-1], x[:, 2:]
     num = np.abs(2 * b - a - c).ravel()  # 0..510

@@ -19,7 +19,7 @@ from typing import Optional
 import numpy as np
 
 from lowlight.kernels import yuv
-from lowlight.kernels.denoise import _SAMPLES, NoiseModel, params_vector
+from lowlight.kernels.denoise import NoiseModel, params_vector, sampled_rows
 from lowlight.kernels.denoise_params import DenoiseParams
 
 
@@ -46,12 +46,12 @@ def small_copy(frame: yuv.PlanarYUV, size: tuple[int, int]) -> np.ndarray:
     return yuv.yuv_to_rgb(*planes, frame.colorspace, frame.full_range)
 
 
-def noise_rows(frame: yuv.PlanarYUV, samples: int = _SAMPLES) -> np.ndarray:
+def noise_rows(frame: yuv.PlanarYUV) -> np.ndarray:
     """uint8 RGB of the rows :func:`~lowlight.kernels.denoise.noise_bins` samples from a frame this size
-    (``estimate_noise`` of the result equals ``estimate_noise`` of the whole RGB frame)."""
+    (:func:`~lowlight.kernels.denoise.sampled_rows`; ``estimate_noise`` of the result equals
+    ``estimate_noise`` of the whole RGB frame)."""
     H, W = frame.shape
-    rows = int(min(H, max(8, samples // max(1, 3 * (W - 2)))))
-    ys = np.unique(np.linspace(0, H - 1, rows).round().astype(np.intp))
+    ys = sampled_rows(H, W)
     c = ys // 2
     u = np.repeat(frame.u[c], 2, axis=1)[:, :W]
     v = np.repeat(frame.v[c], 2, axis=1)[:, :W]
