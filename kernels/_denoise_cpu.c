@@ -381,6 +381,21 @@ LL_AVX2 static void lerp_rows_avx2(const float *restrict a, const float *restric
  * params: P_COUNT floats (see the enum).  radius: 1 or 2.
  * Returns 0 on success, 1 on bad arguments, 2 when out of memory.
  */
+/* The horizontal taps of the maps' bilinear upsampling (w -> W) for every output column, in three
+ * malloc'd arrays the caller frees; 1 (nothing allocated) when memory runs out. Shared with the
+ * planar kernel (_yuv_cpu.c). */
+static int column_taps(int w, int W, int32_t **j0, int32_t **j1, float **fx) {
+    *j0 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
+    *j1 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
+    *fx = (float *)malloc(sizeof(float) * (size_t)W);
+    if (!*j0 || !*j1 || !*fx) {
+        free(*j0); free(*j1); free(*fx);
+        return 1;
+    }
+    for (int x = 0; x < W; x++) taps(x, w, W, &(*j0)[x], &(*j1)[x], &(*fx)[x]);
+    return 0;
+}
+
 /* A ring row whose R, G, B planes (each pw = W + 2R floats, the pixels at offset R) were just
  * filled: its channel-mean plane (the 4th), and R pixels of replicated border on each side of all
  * four (mean_plane: the ISA's version). Shared with the planar kernel (_yuv_cpu.c), which fills the planes from Y/U/V rows. */
@@ -428,14 +443,9 @@ LL_EXPORT int lowlight_denoise_enhance_u8(const uint8_t *src, ptrdiff_t src_sy, 
     const ptrdiff_t pw = (ptrdiff_t)W + 2 * R;
     const ptrdiff_t plane = (ptrdiff_t)H * W;
     dn_params pp = load_params(params);
-    int32_t *j0 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
-    int32_t *j1 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
-    float *fx = (float *)malloc(sizeof(float) * (size_t)W);
-    if (!j0 || !j1 || !fx) {
-        free(j0); free(j1); free(fx);
-        return 2;
-    }
-    for (int x = 0; x < W; x++) taps(x, w, W, &j0[x], &j1[x], &fx[x]);
+    int32_t *j0, *j1;
+    float *fx;
+    if (column_taps(w, W, &j0, &j1, &fx)) return 2;
     const int scaled = strength != 1.0f;
     const int per_iter = k != 1;
     if ((ptrdiff_t)H * W * 3 < 3 * 16384) nthreads = 1;

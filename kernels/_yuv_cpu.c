@@ -251,14 +251,9 @@ LL_EXPORT int lowlight_yuv420_enhance(const uint8_t *sy, ptrdiff_t sy_s, const u
     if (denoise) pp = load_params(params);
     float cv[C_COUNT];
     memcpy(cv, conv, sizeof cv);
-    int32_t *j0 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
-    int32_t *j1 = (int32_t *)malloc(sizeof(int32_t) * (size_t)W);
-    float *fx = (float *)malloc(sizeof(float) * (size_t)W);
-    if (!j0 || !j1 || !fx) {
-        free(j0); free(j1); free(fx);
-        return 2;
-    }
-    for (int x = 0; x < W; x++) taps(x, w, W, &j0[x], &j1[x], &fx[x]);
+    int32_t *j0, *j1;
+    float *fx;
+    if (column_taps(w, W, &j0, &j1, &fx)) return 2;
     const int per_iter = k != 1;
     alpha_spec as = {maps, k, h, w, H, W, strength != 1.0f, strength, j0, j1, fx, lerp_rows_base};
     if ((ptrdiff_t)H * W * 3 < 3 * 16384) nthreads = 1;
