@@ -12,8 +12,10 @@ machine's load hits both sides alike):
 
 * ``lowlight video CLIP -o OUT --preset P --crf 23`` (default settings otherwise), the whole process,
   once per ``--paths`` entry: ``yuv`` (the default planar 4:2:0 path), ``rgb`` (the same command with
-  ``LOWLIGHT_DISABLE_YUV=1``: decode to RGB, enhance, convert back, as before issue 13) and
-  ``denoise-off`` (the default path with ``--denoise off``: what the denoiser costs);
+  ``LOWLIGHT_DISABLE_YUV=1``: decode to RGB, enhance, convert back, as before issue 13),
+  ``denoise-off`` (the default path with ``--denoise off``: what the denoiser costs) and ``off``
+  (``--strength 0``: enhancement off, frames passed from decoder to encoder untouched, the pipeline's
+  floor, to compare with the plain transcode);
 * ``ffmpeg -i CLIP -vf eq=gamma=2.0 -c:v libx264 -preset P -crf 23 -c:a copy OUT``;
 * ``ffmpeg -i CLIP -c:v libx264 -preset P -crf 23 -c:a copy OUT`` (a plain transcode: the floor).
 
@@ -78,12 +80,14 @@ def main(argv=None) -> int:
     ap.add_argument("--pairs", type=int, default=3)
     ap.add_argument("--weights", help="checkpoint for lowlight (default: the bundled weights)")
     ap.add_argument("--paths", default="yuv,rgb",
-                    help="lowlight variants: yuv (default path), rgb, denoise-off (yuv with --denoise off)")
+                    help="lowlight variants: yuv (default path), rgb, denoise-off (yuv with --denoise off), "
+                         "off (--strength 0: enhancement off)")
     ap.add_argument("--json")
     args = ap.parse_args(argv)
     paths = args.paths.split(",")
-    env = {"yuv": dict(os.environ), "rgb": {**os.environ, "LOWLIGHT_DISABLE_YUV": "1"}, "denoise-off": dict(os.environ)}
-    extra = {"denoise-off": ["--denoise", "off"]}
+    env = {"yuv": dict(os.environ), "rgb": {**os.environ, "LOWLIGHT_DISABLE_YUV": "1"}, "denoise-off": dict(os.environ),
+           "off": dict(os.environ)}
+    extra = {"denoise-off": ["--denoise", "off"], "off": ["--strength", "0"]}
     if not shutil.which("ffmpeg"):
         print("bench_command: needs the ffmpeg program (apt-get install ffmpeg)", file=sys.stderr)
         return 2
@@ -126,25 +130,26 @@ def main(argv=None) -> int:
                 row = {"size": size, "preset": preset, "frames": frames, "seconds": med, "runs": times,
                        "fps": {k: frames / med[k] for k in (*(f"lowlight_{p}" for p in paths), "eq_gamma", "plain")},
                        "x_eq_gamma": med["eq_gamma"] / med["lowlight"], "x_plain": med["plain"] / med["lowlight"],
-                       **{f"x_eq_gamma_{p}": med["eq_gamma"] / med[f"lowlight_{p}"] for p in paths}}
+                       **{f"x_eq_gamma_{p}": med["eq_gamma"] / med[f"lowlight_{p}"] for p in paths},
+                       **{f"x_plain_{p}": med["plain"] / med[f"lowlight_{p}"] for p in paths}}
                 report["rows"].append(row)
                 print(f"{size} {preset}: " + ", ".join(f"lowlight {p} {med[f'lowlight_{p}']:.2f} s" for p in paths)
                       + f", eq=gamma {med['eq_gamma']:.2f} s, plain {med['plain']:.2f} s -> "
                       + ", ".join(f"{p} {row[f'x_eq_gamma_{p}']:.2f}x" for p in paths)
-                      + f" of eq=gamma, {row['x_plain']:.2f}x of plain; first frame "
+                      + " of eq=gamma; " + ", ".join(f"{p} {row[f'x_plain_{p}']:.2f}x" for p in paths)
+                      + " of plain; first frame "
                       f"{med['first_frame'] or float('nan'):.2f} s; load {med['load']:.1f}; CPU s: "
                       + ", ".join(f"{p} {med[f'cpu_{p}']:.1f}" for p in paths)
                       + f", eq=gamma {med['cpu_eq_gamma']:.1f}, plain {med['cpu_plain']:.1f}", flush=True)
-    cols = " | ".join(f"lowlight {p} s (CPU s) | x eq=gamma ({p})" for p in paths)
-    print(f"\n| size | preset | {cols} | ffmpeg eq=gamma s (CPU s) | ffmpeg plain s (CPU s) | x plain | first frame s "
-          "| load |")
-    print("|---|---|" + "---|---|" * len(paths) + "---|---|---|---|---|")
+    cols = " | ".join(f"lowlight {p} s (CPU s) | x eq=gamma ({p}) | x plain ({p})" for p in paths)
+    print(f"\n| size | preset | {cols} | ffmpeg eq=gamma s (CPU s) | ffmpeg plain s (CPU s) | first frame s | load |")
+    print("|---|---|" + "---|---|---|" * len(paths) + "---|---|---|---|")
     for r in report["rows"]:
         s = r["seconds"]
-        vals = " | ".join(f"{s[f'lowlight_{p}']:.2f} ({s[f'cpu_{p}']:.1f}) | {r[f'x_eq_gamma_{p}']:.2f}" for p in paths)
+        vals = " | ".join(f"{s[f'lowlight_{p}']:.2f} ({s[f'cpu_{p}']:.1f}) | {r[f'x_eq_gamma_{p}']:.2f} | "
+                          f"{r[f'x_plain_{p}']:.2f}" for p in paths)
         print(f"| {r['size']} | {r['preset']} | {vals} | {s['eq_gamma']:.2f} ({s['cpu_eq_gamma']:.1f}) | "
-              f"{s['plain']:.2f} ({s['cpu_plain']:.1f}) | "
-              f"{r['x_plain']:.2f} | {s['first_frame'] or float('nan'):.2f} | {s['load']:.1f} |")
+              f"{s['plain']:.2f} ({s['cpu_plain']:.1f}) | {s['first_frame'] or float('nan'):.2f} | {s['load']:.1f} |")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0

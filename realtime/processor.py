@@ -54,7 +54,8 @@ class FrameProcessor:
 
     Attributes:
         options: the processing options in force.
-        enabled: when False, frames pass through unchanged (live view toggle).
+        enabled: when False, frames pass through unchanged (live view toggle); so do they at
+            ``strength`` 0, with no estimate made (``lowlight video --strength 0``: the pipeline floor).
         estimates: number of curve estimations made so far.
         denoise: the denoising amount in force (0 = off; see :class:`lowlight.Enhancer`): the first
             frame of a stream (and after a cut) is denoised spatially exactly like a still, later
@@ -129,15 +130,18 @@ class FrameProcessor:
             image: ``H x W x 3`` uint8 RGB (not modified), or a
                 :class:`~lowlight.kernels.yuv.PlanarYUV` 4:2:0 frame (the file fast path).
         Returns:
-            A new frame of the same kind (``image`` itself when disabled).
+            A new frame of the same kind (``image`` itself when disabled or at strength 0).
         """
-        if isinstance(image, PlanarYUV):  # planar 4:2:0 (realtime/planar.py): no full-size RGB frame
-            if not self._planar_ok():
-                return image.replace_from_rgb(self.process(image.to_rgb()))
-        else:
+        planes = isinstance(image, PlanarYUV)  # planar 4:2:0 (realtime/planar.py): no full-size RGB frame
+        if not planes:
             check_frame(image)
         if not self.enabled:
             return image
+        if self.strength <= 0.0:  # identity curves and nothing to denoise: pass the frame on untouched
+            self._restart = True  # (no estimate is made; a later strength > 0 starts afresh)
+            return image
+        if planes and not self._planar_ok():
+            return image.replace_from_rgb(self.process(image.to_rgb()))
         if self._restart:
             self._restart = False
             self.smoother.reset()

@@ -93,6 +93,20 @@ def test_processor_on_planes_matches_the_rgb_processor(weights):
     assert abs(on_planes.noise.n0 - on_rgb.noise.n0) < 0.05 * on_rgb.noise.n0 + 0.05
 
 
+def test_strength_zero_passes_frames_through_without_estimating(weights):
+    """Strength 0 (the pipeline floor, ``lowlight video --strength 0``): planes and RGB frames come back
+    as the very objects given, no curves are estimated; raising the strength again enhances at once."""
+    enh = Enhancer(weights=weights, strength=0.0)
+    proc = FrameProcessor(enh, FILE_PROCESSING)
+    frames = noisy_frames(4)
+    planes = [yuv.PlanarYUV(*ref.rgb_to_yuv420(f, ref.BT709, False), colorspace=ref.BT709) for f in frames]
+    assert all(proc.process(p) is p for p in planes[:2]) and proc.process(frames[0]) is frames[0]
+    assert proc.estimates == 0 and proc.noise is None
+    proc.strength = 1.0
+    out = proc.process(planes[2])
+    assert out is not planes[2] and out.y.mean() > planes[2].y.mean() + 10 and proc.estimates == 1
+
+
 def test_lowlight_video_planar_path_matches_rgb_path(tmp_path, weights):
     """The whole file path on a real H.264 file with audio: every frame within a few levels of the RGB path
     (which decodes with swscale's truncating converter, ~1 level darker before the curve lifts it)."""
