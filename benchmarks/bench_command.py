@@ -22,8 +22,8 @@ machine's load hits both sides alike):
 Reported: median seconds and fps of each, the ratios ``lowlight / eq=gamma`` and ``lowlight / plain``
 in fps (of the first path), the CPU seconds each command used (user + system, medians: the work
 done, which the machine's load disturbs less than wall time), the load average at each pair's start,
-and for lowlight the time from start to the first encoded frame (the moment its hidden
-``.part`` output grows past the container header, polled every 5 ms). Also ``lowlight --help``
+and for lowlight and ``eq=gamma`` the time from start to the first encoded frame (the moment the
+output, lowlight's hidden ``.part`` file, grows past the container header, polled every 5 ms). Also ``lowlight --help``
 wall time (median of 5). Needs the ``ffmpeg`` program.
 """
 
@@ -52,18 +52,33 @@ def cpu_children() -> float:
     return r.ru_utime + r.ru_stime
 
 
-def timed(cmd: list, watch: Path | None = None, env: dict | None = None) -> tuple[float, float | None]:
-    """``(seconds, seconds to the first encoded frame or None)`` of running ``cmd``; the CPU seconds it
-    used are left in ``timed.cpu``."""
+def written(path: Path, partial: bool) -> int:
+    """Bytes written so far to output ``path``: lowlight's hidden ``.NAME.*.part.EXT`` (``partial``) or
+    ``path`` itself (ffmpeg writes in place)."""
+    files = list(path.parent.glob(f".{path.stem}.*.part{path.suffix}")) if partial else [path]
+    sizes = []
+    for f in files:
+        try:
+            sizes.append(f.stat().st_size)
+        except FileNotFoundError:  # renamed or not there yet
+            pass
+    return max(sizes, default=0)
+
+
+def timed(cmd: list, watch: Path | None = None, env: dict | None = None,
+          partial: bool = True) -> tuple[float, float | None]:
+    """``(seconds, seconds to the first encoded frame or None)`` of running ``cmd``; the first frame is
+    when output ``watch`` grows past the container header (:func:`written`). The CPU seconds it used are
+    left in ``timed.cpu``."""
     c0 = cpu_children()
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     first = None
+    if watch is not None and not partial:
+        watch.unlink(missing_ok=True)
     while proc.poll() is None:
-        if watch is not None and first is None:
-            parts = [p for p in watch.parent.glob(f".{watch.stem}.*.part{watch.suffix}")]
-            if parts and max((p.stat().st_size for p in parts if p.exists()), default=0) > 1024:
-                first = time.perf_counter() - t0
+        if watch is not None and first is None and written(watch, partial) > 1024:
+            first = time.perf_counter() - t0
         time.sleep(0.005)
     wall = time.perf_counter() - t0
     timed.cpu = cpu_children() - c0
@@ -106,6 +121,7 @@ def main(argv=None) -> int:
                 ff = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(clip)]
                 times: dict = {**{f"lowlight_{p}": [] for p in paths}, **{f"first_frame_{p}": [] for p in paths},
                                **{f"cpu_{p}": [] for p in paths}, "eq_gamma": [], "plain": [], "cpu_eq_gamma": [],
+                               "first_frame_eq_gamma": [],
                                "cpu_plain": [], "load": []}
                 for _ in range(args.pairs):
                     times["load"].append(os.getloadavg()[0])
@@ -119,7 +135,10 @@ def main(argv=None) -> int:
                         times[f"lowlight_{p}"].append(sec)
                         times[f"first_frame_{p}"].append(first)
                         times[f"cpu_{p}"].append(timed.cpu)
-                    times["eq_gamma"].append(timed([*ff, "-vf", "eq=gamma=2.0", *enc, str(tmp / "eq.mp4")])[0])
+                    sec, first = timed([*ff, "-vf", "eq=gamma=2.0", *enc, str(tmp / "eq.mp4")], watch=tmp / "eq.mp4",
+                                       partial=False)
+                    times["eq_gamma"].append(sec)
+                    times["first_frame_eq_gamma"].append(first)
                     times["cpu_eq_gamma"].append(timed.cpu)
                     times["plain"].append(timed([*ff, *enc, str(tmp / "plain.mp4")])[0])
                     times["cpu_plain"].append(timed.cpu)
@@ -138,18 +157,21 @@ def main(argv=None) -> int:
                       + ", ".join(f"{p} {row[f'x_eq_gamma_{p}']:.2f}x" for p in paths)
                       + " of eq=gamma; " + ", ".join(f"{p} {row[f'x_plain_{p}']:.2f}x" for p in paths)
                       + " of plain; first frame "
-                      f"{med['first_frame'] or float('nan'):.2f} s; load {med['load']:.1f}; CPU s: "
+                      f"{med['first_frame'] or float('nan'):.2f} s (eq=gamma "
+                      f"{med['first_frame_eq_gamma'] or float('nan'):.2f} s); load {med['load']:.1f}; CPU s: "
                       + ", ".join(f"{p} {med[f'cpu_{p}']:.1f}" for p in paths)
                       + f", eq=gamma {med['cpu_eq_gamma']:.1f}, plain {med['cpu_plain']:.1f}", flush=True)
     cols = " | ".join(f"lowlight {p} s (CPU s) | x eq=gamma ({p}) | x plain ({p})" for p in paths)
-    print(f"\n| size | preset | {cols} | ffmpeg eq=gamma s (CPU s) | ffmpeg plain s (CPU s) | first frame s | load |")
+    print(f"\n| size | preset | {cols} | ffmpeg eq=gamma s (CPU s) | ffmpeg plain s (CPU s) | first frame s "
+          "(eq=gamma) | load |")
     print("|---|---|" + "---|---|---|" * len(paths) + "---|---|---|---|")
     for r in report["rows"]:
         s = r["seconds"]
         vals = " | ".join(f"{s[f'lowlight_{p}']:.2f} ({s[f'cpu_{p}']:.1f}) | {r[f'x_eq_gamma_{p}']:.2f} | "
                           f"{r[f'x_plain_{p}']:.2f}" for p in paths)
         print(f"| {r['size']} | {r['preset']} | {vals} | {s['eq_gamma']:.2f} ({s['cpu_eq_gamma']:.1f}) | "
-              f"{s['plain']:.2f} ({s['cpu_plain']:.1f}) | {s['first_frame'] or float('nan'):.2f} | {s['load']:.1f} |")
+              f"{s['plain']:.2f} ({s['cpu_plain']:.1f}) | {s['first_frame'] or float('nan'):.2f} "
+              f"({s['first_frame_eq_gamma'] or float('nan'):.2f}) | {s['load']:.1f} |")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=2))
     return 0
