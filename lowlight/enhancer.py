@@ -22,7 +22,8 @@ from lowlight.backends import create_backend, device_type, resolve_backend
 from lowlight.backends.contract import as_device
 from lowlight.cpu import flush_denormals
 from lowlight.errors import LowlightError
-from lowlight.estimation import Estimator, to_tensor
+from lowlight.estimation import Estimator, probe, to_tensor
+from lowlight.exposure_fade import exposure_fade, mean_luma
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
 from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
@@ -54,14 +55,16 @@ def to_array(x: "torch.Tensor", dtype: np.dtype) -> np.ndarray:
 class EnhancerOptions:
     """What builds an :class:`Enhancer` (the model options of every command), as plain picklable values.
 
-    ``model``/``weights``/``strength``/``backend``/``threads`` as for :class:`Enhancer`;
-    ``estimate_size`` is its ``longest_side``; ``device`` may be ``"auto"`` (CUDA when visible);
+    ``model``/``weights``/``backend``/``threads`` as for :class:`Enhancer`; ``strength``: ``None``
+    (default) = 1 with the exposure fade of :mod:`lowlight.exposure_fade`, a number = that strength as
+    given, no fade (the user's override); ``estimate_size`` is its ``longest_side``; ``device`` may be
+    ``"auto"`` (CUDA when visible);
     ``denoise``: ``"auto"``, ``"off"`` or a strength in [0, 1] (see :class:`Enhancer`).
     """
 
     model: str = DEFAULT_MODEL
     weights: Optional[str] = None
-    strength: float = 1.0
+    strength: Optional[float] = None
     estimate_size: Optional[int] = DEFAULT_LONGEST_SIDE
     scale_factor: Optional[int] = None
     device: str = "auto"
@@ -78,6 +81,9 @@ class Enhancer:
         device: torch device string; ``"cpu"`` or ``"cuda[:N]"``.
         weights: optional checkpoint path overriding the bundled weights of ``model``.
         strength: curve-map multiplier (0 = unchanged, 1 = as trained).
+        exposure_fade: scale ``strength`` by :func:`lowlight.exposure_fade.exposure_fade` of each
+            frame's mean luminance, so frames that are already well exposed are left (more) alone
+            (default True; dark frames, mean luminance <= 0.2, are not affected).
         longest_side: Zero-DCE++ estimation size (longest side in pixels);
             ``None`` with ``scale_factor=None`` estimates at full resolution.
         scale_factor: official integer Zero-DCE++ downscale (overrides ``longest_side``).
@@ -107,7 +113,8 @@ class Enhancer:
     def __init__(self, model: Union[str, os.PathLike] = DEFAULT_MODEL, device: str = "cpu",
                  weights: Optional[Union[str, os.PathLike]] = None, strength: float = 1.0,
                  longest_side: Optional[int] = DEFAULT_LONGEST_SIDE, scale_factor: Optional[int] = None,
-                 backend: str = "auto", threads: Optional[int] = None, denoise: Union[str, float] = AUTO) -> None:
+                 backend: str = "auto", threads: Optional[int] = None, denoise: Union[str, float] = AUTO,
+                 exposure_fade: bool = True) -> None:
         if not math.isfinite(strength) or strength < 0:
             raise LowlightError(f"--strength must be a finite number >= 0, got {strength}")
         try:
@@ -120,6 +127,7 @@ class Enhancer:
         self._estimation = {"scale_factor": scale_factor, "longest_side": longest_side}
         self._model = None
         self.strength = float(strength)
+        self.exposure_fade = bool(exposure_fade)
         if device_type(device) == "cpu" and resolve_backend(backend, "cpu") == "onnxruntime":
             from lowlight.backends.onnx_runtime import OnnxRuntimeBackend
 
@@ -151,9 +159,9 @@ class Enhancer:
         from lowlight.backends import resolve_device
 
         return cls(options.model, device=resolve_device(options.device), weights=options.weights,
-                   strength=options.strength, longest_side=options.estimate_size,
-                   scale_factor=options.scale_factor, backend=options.backend, threads=options.threads,
-                   denoise=options.denoise)
+                   strength=1.0 if options.strength is None else options.strength,
+                   longest_side=options.estimate_size, scale_factor=options.scale_factor, backend=options.backend,
+                   threads=options.threads, denoise=options.denoise, exposure_fade=options.strength is None)
 
     @property
     def name(self) -> str:
@@ -173,7 +181,8 @@ class Enhancer:
             return self.backend(self.model.estimation_input(x.to(self.device)))  # backends flush subnormals
 
     def enhance_tensor(self, x: "torch.Tensor") -> "torch.Tensor":
-        """Enhance float ``N x 3 x H x W`` in [0, 1]; returns the same shape in [0, 1]."""
+        """Enhance float ``N x 3 x H x W`` in [0, 1]; returns the same shape in [0, 1] (at :attr:`strength`
+        as given: the exposure fade belongs to :meth:`enhance` and the video processor)."""
         import torch
 
         from lowlight.kernels import apply_curves
@@ -193,30 +202,40 @@ class Enhancer:
             The enhanced ``H x W x 3`` frame, same dtype.
         """
         check_frame(frame, dtypes=(np.uint8, np.uint16))
-        maps = self.estimator.maps(frame)
         if frame.dtype == np.uint8:
+            copy, small = self.estimator.analysis_copy(frame)  # what the video processor reads, too
+            maps = self.estimator.maps(frame, small)
+            strength = self.strength_for(mean_luma(copy))
             # Fused path: one pass over the uint8 frame (upsampling, curve steps and rounding fused;
             # see lowlight.kernels.fused), on the device of the maps; with denoising, the spatial
             # (still-image) filter is fused into the same pass (lowlight.kernels.denoise).
-            noise = self.noise_model(frame)
+            noise = self.noise_model(frame, strength)
             if noise is not None:
-                return denoise_enhance_frame(frame, maps, noise, self.spec.iterations, self.strength,
-                                             self.denoise)[0]
-            return enhance_frame(frame, maps, self.spec.iterations, self.strength)
+                return denoise_enhance_frame(frame, maps, noise, self.spec.iterations, strength, self.denoise)[0]
+            return enhance_frame(frame, maps, self.spec.iterations, strength)
+        maps = self.estimator.maps(frame)
+        strength = self.strength_for(mean_luma(probe(frame)))
         import torch  # 16-bit frames: the plain-torch reference in float32
 
         from lowlight.kernels import apply_curves
 
         x = to_tensor(frame).to(self.device)
         with torch.inference_mode(), flush_denormals():
-            out = apply_curves(x, torch.as_tensor(maps).to(self.device)[None], self.spec.iterations, self.strength)
+            out = apply_curves(x, torch.as_tensor(maps).to(self.device)[None], self.spec.iterations, strength)
         return to_array(out.cpu(), frame.dtype)
 
-    def noise_model(self, frame: np.ndarray) -> Optional[NoiseModel]:
+    def strength_for(self, mean: float) -> float:
+        """The strength applied to a frame of mean luminance ``mean`` (in [0, 1]): :attr:`strength`, times
+        :func:`lowlight.exposure_fade.exposure_fade` of ``mean`` when :attr:`exposure_fade` is on."""
+        return self.strength * exposure_fade(mean) if self.exposure_fade else self.strength
+
+    def noise_model(self, frame: np.ndarray, strength: Optional[float] = None) -> Optional[NoiseModel]:
         """The noise measured in ``frame`` (uint8) when it is to be denoised, else ``None`` (denoise off,
-        ``strength`` 0: no gain, or a clean frame). The video processor makes the same decision for
-        the first frame of a stream, so a still and a one-frame video come out identical."""
-        if self.denoise <= 0.0 or self.strength <= 0.0:
+        ``strength`` 0: no gain, or a clean frame; ``strength`` defaults to :attr:`strength`). The video
+        processor makes the same decision for the first frame of a stream, so a still and a one-frame
+        video come out identical."""
+        strength = self.strength if strength is None else strength
+        if self.denoise <= 0.0 or strength <= 0.0:
             return None
         noise = estimate_noise(frame)
         return None if noise.clean else noise

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
+from lowlight.exposure_fade import exposure_fade
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
 from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
@@ -44,7 +45,8 @@ class FrameProcessor:
     """Estimate -> smooth -> apply for a stream of uint8 RGB frames.
 
     Args:
-        enhancer: a :class:`lowlight.Enhancer` (its ``estimator`` and ``strength`` are used).
+        enhancer: a :class:`lowlight.Enhancer` (its ``estimator``, ``strength`` and ``exposure_fade``
+            are used).
         options: the :class:`~lowlight.realtime.options.ProcessingOptions` (smoothing, estimation
             schedule, exposure stabiliser, kernel, threads); ``settings`` given by name override
             them (``FrameProcessor(enh, smooth=0.8)``).
@@ -56,6 +58,10 @@ class FrameProcessor:
         options: the processing options in force.
         enabled: when False, frames pass through unchanged (live view toggle); so do they at
             ``strength`` 0, with no estimate made (``lowlight video --strength 0``: the pipeline floor).
+        strength: the user's curve strength (the live view's slider changes it).
+        exposure_fade: scale it by :func:`lowlight.exposure_fade.exposure_fade` of each frame's mean
+            luminance (the scene-cut detector's); from the enhancer.
+        applied_strength: the strength the last frame was enhanced with.
         estimates: number of curve estimations made so far.
         denoise: the denoising amount in force (0 = off; see :class:`lowlight.Enhancer`): the first
             frame of a stream (and after a cut) is denoised spatially exactly like a still, later
@@ -69,6 +75,8 @@ class FrameProcessor:
         self.options = opts = ProcessingOptions.of(options, **settings)
         self.estimator = enhancer.estimator
         self.strength = float(enhancer.strength)
+        self.exposure_fade = bool(getattr(enhancer, "exposure_fade", False))
+        self.applied_strength = self.strength  # of the last frame: strength x the exposure fade
         self.smoother = TemporalSmoother(opts.smooth, opts.stabilize_exposure, SceneCutDetector(opts.cut_threshold))
         self.timer = timer
         self.enabled = True
@@ -152,6 +160,7 @@ class FrameProcessor:
         clock = time.perf_counter
         t0 = clock()
         obs, small = self._observe(image)
+        self.applied_strength = self.strength * exposure_fade(obs.mean) if self.exposure_fade else self.strength
         if obs.cut:
             self._epoch += 1  # background results of frames before the cut are stale
             self._reset_denoise()
@@ -203,10 +212,10 @@ class FrameProcessor:
             self._since = 0
 
     def _apply(self, image: np.ndarray, maps: torch.Tensor) -> np.ndarray:
-        return enhance_frame(image, maps, self.estimator.iterations, self.strength, kernel=self.options.kernel)
+        return enhance_frame(image, maps, self.estimator.iterations, self.applied_strength, kernel=self.options.kernel)
 
     def _denoising(self) -> bool:
-        return self.denoise > 0.0 and self.strength > 0.0  # strength 0: no gain, nothing to denoise
+        return self.denoise > 0.0 and self.applied_strength > 0.0  # strength 0: no gain, nothing to denoise
 
     def _reset_denoise(self) -> None:
         """Forget the temporal filter and the noise estimate (scene cut, restart)."""
@@ -239,7 +248,7 @@ class FrameProcessor:
         noise = self._measure_noise(image) if self._denoising() else None
         if noise is not None and noise.clean:
             self._dn_state = noise = None
-        out, state = planar.enhance(image, maps, self.estimator.iterations, self.strength, noise, self.denoise,
+        out, state = planar.enhance(image, maps, self.estimator.iterations, self.applied_strength, noise, self.denoise,
                                     self._dn_state, self._dn_spare)
         if noise is not None:
             self._dn_spare, self._dn_state = self._dn_state, state
@@ -259,7 +268,7 @@ class FrameProcessor:
         if state is not None and tuple(state.shape) != (3, image.shape[0], image.shape[1]):
             state = None
         out, self._dn_state = denoise_enhance_frame(
-            image, maps, noise, self.estimator.iterations, self.strength, self.denoise, state=state,
+            image, maps, noise, self.estimator.iterations, self.applied_strength, self.denoise, state=state,
             state_out=self._dn_spare, kernel=self.options.kernel)
         self._dn_spare = state
         return out

@@ -32,20 +32,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-import cv2
 import numpy as np
 
+from lowlight.exposure_fade import luma_thumbnail  # the luminance thumbnail the exposure fade reads too
+
 _EPS = 1.0 / 255.0
-
-
-def luma_thumbnail(small: np.ndarray, side: int = 32) -> np.ndarray:
-    """Luminance of ``small`` (uint8 ``h x w x 3`` RGB) area-averaged to at most ``side`` px; float32 in [0, 1]."""
-    h, w = small.shape[:2]
-    k = min(1.0, side / max(h, w))
-    size = (max(1, round(w * k)), max(1, round(h * k)))
-    thumb = small if size == (w, h) else cv2.resize(small, size, interpolation=cv2.INTER_AREA)
-    t = thumb.astype(np.float32)
-    return (0.299 * t[..., 0] + 0.587 * t[..., 1] + 0.114 * t[..., 2]) / 255.0
 
 
 class SceneCutDetector:

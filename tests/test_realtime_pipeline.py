@@ -121,16 +121,21 @@ def test_ctrl_c_in_caller_stops_threads(enhancer):
     assert sink.closed is False and not lowlight_threads()
 
 
-@pytest.mark.parametrize("size", [(1080, 1920), (97, 131)])
-def test_stills_and_video_get_the_same_curves(size):
-    """One frame, enhanced by ``lowlight image``'s path and by the video pipeline's processor, is identical."""
+@pytest.mark.parametrize("size,top", [((1080, 1920), 50), ((97, 131), 50), ((97, 131), 160)])
+def test_stills_and_video_get_the_same_curves(size, top):
+    """One frame, enhanced by ``lowlight image``'s path and by the video pipeline's processor, is identical;
+    also for a mid-bright frame (mean luminance ~0.31), where the exposure fade scales the strength."""
+    from lowlight.exposure_fade import exposure_fade, mean_luma
     from lowlight.realtime.processor import FrameProcessor
 
-    frame = (np.random.default_rng(5).random((*size, 3)) * 50).astype(np.uint8)
+    frame = (np.random.default_rng(5).random((*size, 3)) * top).astype(np.uint8)
     enh = Enhancer()
     still = enh.enhance(frame)
-    video = FrameProcessor(enh, smooth=0.0, stabilize_exposure=False).process(frame)
+    proc = FrameProcessor(enh, smooth=0.0, stabilize_exposure=False)
+    video = proc.process(frame)
     np.testing.assert_array_equal(still, video)
+    fade = exposure_fade(mean_luma(enh.estimator.analysis_copy(frame)[0]))
+    assert proc.applied_strength == pytest.approx(fade) and (fade == 1.0) == (top == 50)
 
 
 @pytest.mark.parametrize("channels,strength", [(3, 1.0), (3, 0.6), (24, 1.0)])

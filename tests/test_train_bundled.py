@@ -7,6 +7,10 @@ default model) meets every check here. Zero-DCE still misses the neutrality targ
 scene against +0.04. Those misses are listed in ``MISSES`` and marked ``xfail(strict=True)``: they
 document the gap, and turn into failures the day weights that meet the target are bundled, so
 whoever ships them must drop the entry.
+
+These checks are of the weights themselves (``exposure_fade=False``). The last tests check what a user
+gets by default: the exposure fade (:mod:`lowlight.exposure_fade`) on top, which must leave dark
+photos exactly as the weights do and well-exposed ones closer to their input, for both models.
 """
 
 from __future__ import annotations
@@ -59,6 +63,11 @@ def _cases(check: str):
 
 @pytest.fixture(scope="module")
 def enhancers():
+    return {m: Enhancer(m, exposure_fade=False) for m in MODELS}
+
+
+@pytest.fixture(scope="module")
+def defaults():
     return {m: Enhancer(m) for m in MODELS}
 
 
@@ -92,3 +101,23 @@ def test_dark_photo_is_brightened(enhancers, model):
     img = _dark(generated_scene(1003, (96, 128)), 1 / 32)
     out = enhancers[model].enhance(img)
     assert out.mean() >= 2.5 * img.mean()
+
+
+@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("seed", [1000, 1002, 1003])
+def test_default_exposure_fade_leaves_well_exposed_photos_alone(enhancers, defaults, model, seed):
+    """By default (the fade on) both models meet the well-exposed target, and shift less than the weights
+    alone do, on well-exposed scenes the weights were not trained on."""
+    img = generated_scene(seed, (96, 128))
+    assert 0.3 <= img.mean() / 255 <= 0.6
+    out, weights_only = defaults[model].enhance(img), enhancers[model].enhance(img)
+    shift = (out.mean() - img.mean()) / 255
+    clipped = float(((out.max(2) >= 255) & (img.max(2) < 255)).mean())
+    assert shift <= WELL_EXPOSED_SHIFT and clipped <= WELL_EXPOSED_CLIP, (shift, clipped)
+    assert out.mean() <= weights_only.mean()
+
+
+@pytest.mark.parametrize("model", MODELS)
+def test_default_exposure_fade_does_not_touch_dark_photos(enhancers, defaults, model):
+    img = _dark(generated_scene(1003, (96, 128)), 1 / 32)
+    np.testing.assert_array_equal(defaults[model].enhance(img), enhancers[model].enhance(img))

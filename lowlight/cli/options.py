@@ -95,8 +95,10 @@ def add_model_options(parser: argparse.ArgumentParser, backend: bool = True) -> 
     g.add_argument("--weights", metavar="PATH",
                    help="checkpoint to use instead of the bundled weights: an official Zero-DCE/Zero-DCE++ "
                         ".pth or a file written by 'lowlight train' (the model is read from the file)")
-    g.add_argument("--strength", type=non_negative_float, default=1.0, metavar="S",
-                   help="scale the curves: 0 = unchanged, 1 = as trained (default), >1 stronger")
+    g.add_argument("--strength", type=non_negative_float, default=None, metavar="S",
+                   help="scale the curves: 0 = unchanged, 1 = as trained, >1 stronger. Default: 1, faded out as "
+                        "a frame's own exposure is already good (full strength up to mean luminance 0.15, none "
+                        "from 0.45), so daylight scenes are left alone; giving S turns that fade off")
     g.add_argument("--denoise", type=denoise_value, default="auto", metavar="auto|off|S",
                    help="remove the sensor noise that brightening amplifies: auto (default) = as much as the "
                         "noise measured in the frames and the curve's local gain call for (a clean frame, or a "

@@ -166,7 +166,7 @@ def naive_fps(clip: Path, out: Path, cfg: BenchConfig) -> tuple[float, int]:
                 t0 = time.perf_counter()
             with torch.inference_mode():
                 x = to_tensor(frame.image).to(device)
-                y = apply_curves(x, model(x), model.iterations, cfg.model.strength)
+                y = apply_curves(x, model(x), model.iterations, 1.0 if cfg.model.strength is None else cfg.model.strength)
             sink.write(dataclasses.replace(frame, image=to_array(y.cpu(), np.uint8)))
             n += 1
             if n >= cfg.naive_frames:
