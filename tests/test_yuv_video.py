@@ -128,6 +128,33 @@ def test_lowlight_video_planar_path_matches_rgb_path(tmp_path, weights):
     assert np.mean([f.mean() for f in a["frames"]]) > np.mean(frames) + 20  # brightened
 
 
+def test_odd_sized_420_source_is_cropped_to_even_on_the_planar_path(tmp_path, weights):
+    """A 63x47 4:2:0 VP9 source (H.264 cannot be odd-sized in 4:2:0, VP9 can) into the default H.264
+    output: planes all the way, encoded as 62x46 (last column and row dropped, as the note says), and
+    the same picture as the RGB path within a few levels."""
+    frames = noisy_frames(6, w=63, h=47)
+    src = tmp_path / "odd.webm"
+    with av.open(str(src), "w") as c:
+        v = c.add_stream("libvpx-vp9", rate=25, options={"crf": "10", "deadline": "realtime", "cpu-used": "8"})
+        v.width, v.height, v.pix_fmt = 63, 47, "yuv420p"
+        for i, img in enumerate(frames):
+            f = av.VideoFrame.from_ndarray(img, format="rgb24").reformat(format="yuv420p")
+            f.pts = i
+            c.mux(v.encode(f))
+        c.mux(v.encode(None))
+    enh = Enhancer(weights=weights)
+    job = Transcode(src, tmp_path / "planar.mp4", TranscodeOptions())
+    assert job.run(enh).frames == 6 and job.source.planar_frames == 6
+    assert any("62x46" in n for n in job.sink.notes)
+    rgb_job = Transcode(src, tmp_path / "rgb.mp4", TranscodeOptions(planar=False))
+    assert rgb_job.run(enh).frames == 6 and rgb_job.source.planar_frames == 0
+    a, b = read_video(tmp_path / "planar.mp4"), read_video(tmp_path / "rgb.mp4")
+    assert all(f.shape == (46, 62, 3) for f in a["frames"] + b["frames"]) and len(a["frames"]) == 6
+    for i, (x, y) in enumerate(zip(a["frames"], b["frames"])):
+        d = x.astype(float) - y
+        assert abs(d.mean()) < 4.0 and np.abs(d).mean() < 5.0, f"frame {i}: mean {d.mean():.2f}"
+
+
 def test_full_resolution_model_takes_the_rgb_path(tmp_path):
     """Zero-DCE estimates on the full frame: the decoder's converter makes it (no NumPy conversion)."""
     clip = make_clip(tmp_path / "in.mp4", noisy_frames(3), audio=False)
