@@ -29,13 +29,15 @@ PACKAGE_DIRS = {
 # Optional fused CPU curve kernel (kernels/_fused_cpu.c, loaded with ctypes by
 # lowlight.kernels.fused_cpu). optional=True: without a C compiler the install
 # still succeeds and lowlight falls back to the plain-torch kernel (one warning).
-FUSED_CPU = Extension("lowlight.kernels._fused_cpu", sources=["kernels/_fused_cpu.c"], optional=True)
+FUSED_CPU = Extension("lowlight.kernels._fused_cpu", sources=["kernels/_fused_cpu.c"], depends=["kernels/_cpu_common.h"],
+                      optional=True)
 # Optional fused denoise + curve kernel (kernels/_denoise_cpu.c, lowlight.kernels.denoise_cpu; issue 12),
 # the same way: without it denoising falls back to the plain-torch reference.
-DENOISE_CPU = Extension("lowlight.kernels._denoise_cpu", sources=["kernels/_denoise_cpu.c"], optional=True)
+DENOISE_CPU = Extension("lowlight.kernels._denoise_cpu", sources=["kernels/_denoise_cpu.c"],
+                        depends=["kernels/_cpu_common.h"], optional=True)
 # Optional planar YUV 4:2:0 kernel (kernels/_yuv_cpu.c, lowlight.kernels.yuv; issue 13): includes
 # _denoise_cpu.c (its per-pixel code) and adds the YUV row I/O; without it the file path stays RGB.
-YUV_CPU = Extension("lowlight.kernels._yuv_cpu", sources=["kernels/_yuv_cpu.c"], depends=["kernels/_denoise_cpu.c"],
+YUV_CPU = Extension("lowlight.kernels._yuv_cpu", sources=["kernels/_yuv_cpu.c"], depends=["kernels/_denoise_cpu.c", "kernels/_cpu_common.h"],
                     optional=True)
 # GCC vectorises its per-pixel loop (float selects, sqrtf) only with these (see the file's header).
 _FP_FLAGS = {"unix": ["-fno-math-errno", "-fno-trapping-math"], "mingw32": ["-fno-math-errno", "-fno-trapping-math"]}

@@ -25,37 +25,7 @@
  * (clamps, the biweight's max(0, .)) and sqrtf, which GCC if-converts and vectorises only without
  * them; no FP exception flag or errno is ever read here. */
 
-#include <math.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
-#include <xmmintrin.h>
-#define LL_X86 1
-#endif
-
-#if defined(_WIN32)
-#define LL_EXPORT __declspec(dllexport)
-#else
-#define LL_EXPORT __attribute__((visibility("default")))
-#endif
-
-#if (defined(__GNUC__) || defined(__clang__)) && defined(LL_X86)
-#define LL_DISPATCH 1
-#define LL_AVX2 __attribute__((target("avx2,fma")))
-#endif
-
-#if defined(__GNUC__)
-#define LL_INLINE static inline __attribute__((always_inline))
-#else
-#define LL_INLINE static inline
-#endif
+#include "_cpu_common.h"
 
 #define LL_DENOISE_ABI_VERSION 3
 #define LL_MAX_RADIUS 2
@@ -64,13 +34,6 @@
 enum { P_N0, P_N1, P_AMOUNT, P_TAU, P_KMIN, P_HR, P_T0, P_T1, P_TARGET, P_CHROMA, P_MRHO, P_COUNT };
 
 LL_EXPORT int lowlight_denoise_abi_version(void) { return LL_DENOISE_ABI_VERSION; }
-
-LL_INLINE uint8_t to_u8(float x) {
-    int32_t i = (int32_t)(x * 255.0f + 0.5f);
-    i = i < 0 ? 0 : i;
-    i = i > 255 ? 255 : i;
-    return (uint8_t)i;
-}
 
 LL_INLINE uint16_t to_u16(float y) {
     int32_t i = (int32_t)(y * 256.0f + 0.5f);
@@ -274,32 +237,7 @@ LL_AVX2 static void row_avx2(const float *const *rows, ptrdiff_t pw, const float
 }
 #endif
 
-static int use_avx2(void) {
-#ifdef LL_DISPATCH
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
-}
-
 LL_EXPORT int lowlight_denoise_isa(void) { return use_avx2(); }
-
-/* align_corners=True taps, identical to kernels/_fused_cpu.c */
-static void taps(int o, int in_size, int out_size, int32_t *i0, int32_t *i1, float *f) {
-    double scale = out_size > 1 ? (double)(in_size - 1) / (double)(out_size - 1) : 0.0;
-    double src = scale * (double)o;
-    int a = (int)src;
-    if (a > in_size - 1) a = in_size - 1;
-    int b = a + 1 < in_size ? a + 1 : in_size - 1;
-    float w = (float)(src - (double)a);
-    if (b == a) w = 0.0f;
-    *i0 = a;
-    *i1 = b;
-    *f = w;
-}
-
-LL_INLINE float clamp1(float v) { return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v); }
 
 /* One map plane row (w floats) -> W floats: scaled, clamped, horizontally interpolated, with the
  * curve kernel's operations (so the alpha values are bit-identical to it). */

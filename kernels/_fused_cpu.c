@@ -28,41 +28,7 @@
  * MXCSR before returning (x86 only).  Subnormal values round to 0 anyway.
  */
 
-#include <math.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <stdlib.h>
-#include <string.h>
-
-#ifdef _OPENMP
-#include <omp.h>
-#endif
-
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__)
-#include <xmmintrin.h>
-#define LL_X86 1
-#endif
-
-#if defined(_WIN32)
-#define LL_EXPORT __declspec(dllexport)
-#else
-#define LL_EXPORT __attribute__((visibility("default")))
-#endif
-
-/* Runtime ISA dispatch (x86 with GCC/Clang): hot functions are compiled twice,
- * for AVX2+FMA and for the baseline ISA, and the CPU's features pick one at
- * run time.  (target_clones("arch=haswell") is not used: its resolver tests
- * the CPU model, so AMD CPUs would get the baseline.) */
-#if (defined(__GNUC__) || defined(__clang__)) && defined(LL_X86)
-#define LL_DISPATCH 1
-#define LL_AVX2 __attribute__((target("avx2,fma")))
-#endif
-
-#if defined(__GNUC__)
-#define LL_INLINE static inline __attribute__((always_inline))
-#else
-#define LL_INLINE static inline
-#endif
+#include "_cpu_common.h"
 
 #define LL_ABI_VERSION 1
 
@@ -77,19 +43,6 @@ LL_EXPORT int lowlight_fused_openmp_threads(void) {
 }
 
 /* ---- per-row kernels ---------------------------------------------------- */
-
-/* floor(clamp(x * 255 + 0.5, 0, 255)) as uint8, for x produced by the curve.
- * Maps are clamped to [-1, 1] when the row cache is built, so the curve keeps
- * x in [0, 1] up to float rounding (|error| < 1e-4 after 8 steps) and
- * y = x * 255 + 0.5 lies in (-1, 256): truncation equals floor after the
- * integer clamp.  Clamping in integers compiles to vpmaxsd/vpminsd; float
- * selects here made GCC emit long mask/blend sequences. */
-LL_INLINE uint8_t to_u8(float x) {
-    int32_t i = (int32_t)(x * 255.0f + 0.5f);
-    i = i < 0 ? 0 : i;
-    i = i > 255 ? 255 : i;
-    return (uint8_t)i;
-}
 
 /* One map for all iterations: alpha = r0 + fy * (r1 - r0), computed once. */
 LL_INLINE void row_single(const uint8_t *restrict in, uint8_t *restrict out,
@@ -163,8 +116,6 @@ typedef struct {
     const float *fx;
 } map_spec;
 
-LL_INLINE float clamp1(float v) { return v < -1.0f ? -1.0f : (v > 1.0f ? 1.0f : v); }
-
 /* One map (3 planes, row r) into an interleaved row d[x*3 + c]: values
  * scaled by the strength if `scaled`, always clamped to [-1, 1] (the
  * documented range; it keeps the curve output in [0, 1], see to_u8), then
@@ -224,16 +175,6 @@ static void build_row_base(const map_spec *s, int r, float *dst) { build_row_imp
 LL_AVX2 static void build_row_avx2(const map_spec *s, int r, float *dst) { build_row_impl(s, r, dst); }
 #endif
 
-/* 1 when this CPU (and OS) run the AVX2+FMA versions. */
-static int use_avx2(void) {
-#ifdef LL_DISPATCH
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
-}
-
 LL_EXPORT int lowlight_fused_isa(void) { return use_avx2(); }
 
 /* The calling thread's flush-to-zero + denormals-are-zero state (MXCSR FTZ | DAZ, x86): returns 1 when
@@ -250,21 +191,6 @@ LL_EXPORT int lowlight_ftz_daz(int set) {
     (void)set;
     return -1;
 #endif
-}
-
-/* Source position of output index `o` for align_corners=True resampling of
- * `in_size` samples to `out_size`: taps i0, i1 and weight f of i1. */
-static void taps(int o, int in_size, int out_size, int32_t *i0, int32_t *i1, float *f) {
-    double scale = out_size > 1 ? (double)(in_size - 1) / (double)(out_size - 1) : 0.0;
-    double src = scale * (double)o;
-    int a = (int)src;
-    if (a > in_size - 1) a = in_size - 1;
-    int b = a + 1 < in_size ? a + 1 : in_size - 1;
-    float w = (float)(src - (double)a);
-    if (b == a) w = 0.0f;
-    *i0 = a;
-    *i1 = b;
-    *f = w;
 }
 
 /* ---- entry point ---------------------------------------------------------- */
