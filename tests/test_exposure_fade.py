@@ -76,3 +76,18 @@ def test_video_of_a_brightening_scene_fades_smoothly(tmp_path):
     auto, one = outs["auto"], outs["one"]
     assert auto[0] > src[0] + 20 and abs(auto[-1] - src[-1]) < 6 and one[-1] > auto[-1] + 5
     assert (np.diff(auto) > -3).all()  # no visible step down while the scene brightens
+
+
+@pytest.mark.parametrize("model", ["zero-dce++", "zero-dce"])
+def test_brighter_input_never_comes_out_darker(model):
+    """Over an exposure sweep from night to day (60 steps, x0.01 to x0.9 in linear light), the default
+    output's mean follows the input up: where the fade takes the lift away, the input's own gain must
+    make up for it (at most 2 levels below the brightest output so far). A fade too steep for the
+    weights' mid-tone lift fails this, a trained candidate with more lift dipped 11 levels."""
+    from lowlight import Enhancer
+
+    enh = Enhancer(model)
+    for seed in (1000, 1003):
+        scene = generated_scene(seed, (96, 128))
+        outs = np.array([enh.enhance(_exposed(scene, e)).mean() for e in np.geomspace(0.01, 0.9, 60)])
+        assert (np.maximum.accumulate(outs) - outs).max() <= 2.0, (seed, np.round(outs, 1))
