@@ -23,7 +23,7 @@ from lowlight.backends.contract import as_device
 from lowlight.cpu import flush_denormals
 from lowlight.errors import LowlightError
 from lowlight.estimation import Estimator, probe, to_tensor
-from lowlight.exposure_fade import exposure_fade, mean_luma
+from lowlight.exposure_fade import faded_strength, mean_luma
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
 from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
@@ -83,7 +83,7 @@ class Enhancer:
         strength: curve-map multiplier (0 = unchanged, 1 = as trained).
         exposure_fade: scale ``strength`` by :func:`lowlight.exposure_fade.exposure_fade` of each
             frame's mean luminance, so frames that are already well exposed are left (more) alone
-            (default True; dark frames, mean luminance <= 0.2, are not affected).
+            (default True; dark frames, mean luminance <= 0.15, are not affected).
         longest_side: Zero-DCE++ estimation size (longest side in pixels);
             ``None`` with ``scale_factor=None`` estimates at full resolution.
         scale_factor: official integer Zero-DCE++ downscale (overrides ``longest_side``).
@@ -227,7 +227,7 @@ class Enhancer:
     def strength_for(self, mean: float) -> float:
         """The strength applied to a frame of mean luminance ``mean`` (in [0, 1]): :attr:`strength`, times
         :func:`lowlight.exposure_fade.exposure_fade` of ``mean`` when :attr:`exposure_fade` is on."""
-        return self.strength * exposure_fade(mean) if self.exposure_fade else self.strength
+        return faded_strength(self.strength, mean, self.exposure_fade)
 
     def noise_model(self, frame: np.ndarray, strength: Optional[float] = None) -> Optional[NoiseModel]:
         """The noise measured in ``frame`` (uint8) when it is to be denoised, else ``None`` (denoise off,

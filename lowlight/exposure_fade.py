@@ -50,6 +50,12 @@ def exposure_fade(mean: float, full_below: float = FULL_BELOW, off_above: float 
     return 1.0 - t * t * (3.0 - 2.0 * t)
 
 
+def faded_strength(strength: float, mean: float, fade: bool = True) -> float:
+    """The strength a frame of mean luminance ``mean`` is enhanced with: ``strength`` times
+    :func:`exposure_fade` of ``mean`` when ``fade`` is on, else ``strength`` as given."""
+    return strength * exposure_fade(mean) if fade else strength
+
+
 def luma_thumbnail(small: np.ndarray, side: int = 32) -> np.ndarray:
     """Luminance of ``small`` (uint8 ``h x w x 3`` RGB) area-averaged to at most ``side`` px; float32 in [0, 1]."""
     import cv2

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
-from lowlight.exposure_fade import exposure_fade
+from lowlight.exposure_fade import faded_strength
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
 from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
@@ -160,7 +160,7 @@ class FrameProcessor:
         clock = time.perf_counter
         t0 = clock()
         obs, small = self._observe(image)
-        self.applied_strength = self.strength * exposure_fade(obs.mean) if self.exposure_fade else self.strength
+        self.applied_strength = faded_strength(self.strength, obs.mean, self.exposure_fade)
         if obs.cut:
             self._epoch += 1  # background results of frames before the cut are stale
             self._reset_denoise()
@@ -246,7 +246,7 @@ class FrameProcessor:
 
     def _enhance_planar(self, image: PlanarYUV, maps) -> PlanarYUV:
         noise = self._measure_noise(image) if self._denoising() else None
-        if noise is not None and noise.clean:
+        if noise is None or noise.clean:  # not denoised: the temporal chain restarts at the next one
             self._dn_state = noise = None
         out, state = planar.enhance(image, maps, self.estimator.iterations, self.applied_strength, noise, self.denoise,
                                     self._dn_state, self._dn_spare)
@@ -258,7 +258,8 @@ class FrameProcessor:
         """Denoise (when on and the frame is noisy) and apply the curves, in one fused pass."""
         if isinstance(image, PlanarYUV):
             return self._enhance_planar(image, maps)
-        if not self._denoising():
+        if not self._denoising():  # (the exposure fade at 0, say): the temporal chain restarts at the next one
+            self._dn_state = None
             return self._apply(image, maps)
         noise = self._measure_noise(image)
         if noise.clean:

@@ -91,3 +91,33 @@ def test_brighter_input_never_comes_out_darker(model):
         scene = generated_scene(seed, (96, 128))
         outs = np.array([enh.enhance(_exposed(scene, e)).mean() for e in np.geomspace(0.01, 0.9, 60)])
         assert (np.maximum.accumulate(outs) - outs).max() <= 2.0, (seed, np.round(outs, 1))
+
+
+@pytest.mark.parametrize("planes", [False, True])
+def test_a_frame_faded_to_nothing_breaks_the_temporal_denoise_chain(planes):
+    """Noisy dark frames build the temporal filter's state; as the scene brightens (gradually: no scene
+    cut) the fade reaches 0 and the frame is not denoised, which drops the state, so when the scene
+    darkens again the filter does not blend in a frame from before the bright spell."""
+    from lowlight import Enhancer
+    from lowlight.kernels import yuv
+    from lowlight.kernels import yuv_reference as ref
+    from lowlight.realtime.processor import FrameProcessor
+    from lowlight.realtime.transcode import FILE_PROCESSING
+
+    if planes and not yuv.available():
+        pytest.skip(f"planar YUV kernel not built: {yuv.unavailable_reason()}")
+    rng = np.random.default_rng(3)
+    scene = generated_scene(1000, (64, 96))
+    ramp = np.geomspace(0.03, 0.9, 16)
+    exposures = [0.03, *ramp, *ramp[::-1][1:4]]
+    noisy = [np.clip(_exposed(scene, e) + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8) for e in exposures]
+    frames = [yuv.PlanarYUV(*ref.rgb_to_yuv420(f, ref.BT601, False)) if planes else f for f in noisy]
+    proc = FrameProcessor(Enhancer(), FILE_PROCESSING)
+    states, strengths = [], []
+    for f in frames:
+        proc.process(f)
+        states.append(proc._dn_state is not None)
+        strengths.append(proc.applied_strength)
+    assert proc.smoother.cuts == 1  # only the first frame: the ramp is gradual
+    bright = strengths.index(0.0)
+    assert states[1] and not states[bright]  # a chain while dark, none at the bright frame
