@@ -6,13 +6,12 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-import torch
 
 from lowlight.cli import main
 from lowlight.exposure_fade import FULL_BELOW, OFF_ABOVE, exposure_fade, mean_luma
-from lowlight.train.data import linear_to_srgb, srgb_to_linear
 from lowlight.train.sample_data import generated_scene
 from realtime_clips import make_clip, read_video
+from test_train_bundled import reexposed
 
 
 def test_fade_is_one_for_dark_zero_for_bright_and_smooth_between():
@@ -30,15 +29,9 @@ def test_mean_luma_reads_uint8_and_uint16_alike():
     assert mean_luma(img.astype(np.uint16) * 257) == pytest.approx(mean_luma(img), abs=1e-6)
 
 
-def _exposed(img: np.ndarray, exposure: float) -> np.ndarray:
-    """``img`` re-exposed in linear light (noise-free), 8-bit."""
-    x = torch.from_numpy(img.astype(np.float32) / 255)
-    return (linear_to_srgb(srgb_to_linear(x) * exposure).numpy() * 255 + 0.5).astype(np.uint8)
-
-
 def _mid_bright() -> np.ndarray:
     """A scene of mean ~0.32: well exposed (the issue counts 0.3-0.6), where the fade is partial."""
-    img = _exposed(generated_scene(1002, (96, 128)), 0.5)
+    img = reexposed(generated_scene(1002, (96, 128)), 0.5)
     assert FULL_BELOW < mean_luma(img) < OFF_ABOVE and 0.3 <= img.mean() / 255
     return img
 
@@ -65,7 +58,7 @@ def test_video_of_a_brightening_scene_fades_smoothly(tmp_path):
     the day frames too. (``--no-stabilize``: the exposure stabiliser, on by default, holds a brightening
     this fast back by design, since it cannot tell it from exposure jitter.)"""
     scene = generated_scene(1000, (96, 128))
-    frames = [_exposed(scene, e) for e in np.geomspace(0.01, 0.9, 100)]
+    frames = [reexposed(scene, e) for e in np.geomspace(0.01, 0.9, 100)]
     clip = make_clip(tmp_path / "in.mp4", frames, audio=False)
     outs = {}
     for name, args in (("auto", []), ("one", ["--strength", "1"])):
@@ -89,7 +82,7 @@ def test_brighter_input_never_comes_out_darker(model):
     enh = Enhancer(model)
     for seed in (1000, 1003):
         scene = generated_scene(seed, (96, 128))
-        outs = np.array([enh.enhance(_exposed(scene, e)).mean() for e in np.geomspace(0.01, 0.9, 60)])
+        outs = np.array([enh.enhance(reexposed(scene, e)).mean() for e in np.geomspace(0.01, 0.9, 60)])
         assert (np.maximum.accumulate(outs) - outs).max() <= 2.0, (seed, np.round(outs, 1))
 
 
@@ -110,7 +103,7 @@ def test_a_frame_faded_to_nothing_breaks_the_temporal_denoise_chain(planes):
     scene = generated_scene(1000, (64, 96))
     ramp = np.geomspace(0.03, 0.9, 16)
     exposures = [0.03, *ramp, *ramp[::-1][1:4]]
-    noisy = [np.clip(_exposed(scene, e) + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8) for e in exposures]
+    noisy = [np.clip(reexposed(scene, e) + rng.normal(0, 3, scene.shape), 0, 255).astype(np.uint8) for e in exposures]
     frames = [yuv.PlanarYUV(*ref.rgb_to_yuv420(f, ref.BT601, False)) if planes else f for f in noisy]
     proc = FrameProcessor(Enhancer(), FILE_PROCESSING)
     states, strengths = [], []

@@ -41,8 +41,8 @@ def _grey(img: np.ndarray) -> np.ndarray:
     return np.repeat(np.clip(y + 0.5, 0, 255).astype(np.uint8)[..., None], 3, axis=2)
 
 
-def _dark(img: np.ndarray, exposure: float) -> np.ndarray:
-    """Darken in linear light (noise-free), 8-bit."""
+def reexposed(img: np.ndarray, exposure: float) -> np.ndarray:
+    """``img`` (uint8 RGB) re-exposed by ``exposure`` in linear light (noise-free), 8-bit."""
     x = torch.from_numpy(img.astype(np.float32) / 255)
     return (linear_to_srgb(srgb_to_linear(x) * exposure).numpy() * 255 + 0.5).astype(np.uint8)
 
@@ -80,7 +80,7 @@ def test_flat_grey_stays_grey(enhancers, model, level):
 
 @pytest.mark.parametrize("model", _cases("greyscale photo"))
 def test_greyscale_photo_stays_grey(enhancers, model):
-    img = _grey(_dark(generated_scene(1001, (96, 128)), 1 / 16))
+    img = _grey(reexposed(generated_scene(1001, (96, 128)), 1 / 16))
     out = enhancers[model].enhance(img)
     assert out.mean() > 1.5 * img.mean()
     assert _spread(out) <= NEUTRAL_TOLERANCE, out.reshape(-1, 3).mean(0)
@@ -98,7 +98,7 @@ def test_well_exposed_photo_is_left_nearly_alone(enhancers, model):
 
 @pytest.mark.parametrize("model", MODELS)
 def test_dark_photo_is_brightened(enhancers, model):
-    img = _dark(generated_scene(1003, (96, 128)), 1 / 32)
+    img = reexposed(generated_scene(1003, (96, 128)), 1 / 32)
     out = enhancers[model].enhance(img)
     assert out.mean() >= 2.5 * img.mean()
 
@@ -119,5 +119,5 @@ def test_default_exposure_fade_leaves_well_exposed_photos_alone(enhancers, defau
 
 @pytest.mark.parametrize("model", MODELS)
 def test_default_exposure_fade_does_not_touch_dark_photos(enhancers, defaults, model):
-    img = _dark(generated_scene(1003, (96, 128)), 1 / 32)
+    img = reexposed(generated_scene(1003, (96, 128)), 1 / 32)
     np.testing.assert_array_equal(defaults[model].enhance(img), enhancers[model].enhance(img))
