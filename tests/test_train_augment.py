@@ -12,7 +12,7 @@ from lowlight.train.data import (SensorAugment, SensorModel, linear_to_srgb, loa
                                  video_frames)
 from lowlight.kernels import apply_curves
 from lowlight.train.losses import (ZeroReferenceLoss, adaptive_exposure_target, colour_preservation, neutrality,
-                                   noise_gain)
+                                   noise_gain, restore_exposure)
 from lowlight.weights import read_checkpoint
 
 
@@ -212,6 +212,66 @@ def test_train_with_the_noise_term(tmp_path, capsys):
     assert main(["train", str(d), "-o", str(out), "--steps", "1", "--quiet", "--noise-weight", "0.1",
                  "--augment", "exposure", "--overwrite"]) == 1
     assert "--noise-weight needs --augment sensor" in capsys.readouterr().err
+
+
+def test_sensor_augment_exposed_twin_is_the_crop_before_the_exposure_draw():
+    """with_exposed: the same noisy and clean crops as before (no extra draws), plus the crop at its own
+    exposure: in linear light the clean (darkened) twin is the exposed one times the drawn exposure."""
+    x = torch.rand(16, 3, 24, 24) * 0.9
+    a = SensorAugment(grey_prob=0.3, gamma_range=(1.0, 1.0), exposure_range=(0.05, 0.05))
+    noisy, clean = a(x, torch.Generator().manual_seed(2), with_clean=True)
+    g = torch.Generator().manual_seed(2)
+    noisy2, clean2, exposed = a(x, g, with_clean=True, with_exposed=True)
+    assert torch.equal(noisy, noisy2) and torch.equal(clean, clean2)
+    torch.testing.assert_close(srgb_to_linear(clean), 0.05 * srgb_to_linear(exposed), atol=1e-5, rtol=1e-4)
+    grey = (noisy[:, 0] == noisy[:, 1]).flatten(1).all(1)
+    assert grey.any() and bool((exposed[grey, 0] == exposed[grey, 2]).all())  # greyscale stays R = G = B
+    _, c1, e1 = SensorAugment(exposure_range=(1.0, 1.0), noise_prob=0.0)(x, torch.Generator().manual_seed(3),
+                                                                          with_exposed=True)
+    torch.testing.assert_close(c1, e1)  # at its own exposure the crop is its own target
+
+
+def test_exposure_gradient_varies_the_exposure_over_half_the_crops():
+    """exposure_gradient: the exposure (clean twin over exposed twin, in linear light) changes across
+    about half the crops, by up to the given stops; without it, it is one value per crop."""
+    x = torch.rand(64, 3, 32, 32) * 0.8 + 0.1
+    kw = dict(noise_prob=0.0, exposure_range=(0.1, 0.1), gamma_range=(1.0, 1.0), grey_prob=0.0)
+
+    def spread(aug):
+        _, clean, exposed = aug(x, torch.Generator().manual_seed(5), with_exposed=True)
+        k = srgb_to_linear(clean).mean(1) / srgb_to_linear(exposed).mean(1)
+        return torch.log2(k.amax((1, 2)) / k.amin((1, 2)))  # stops across each crop
+
+    flat, varied = spread(SensorAugment(**kw)), spread(SensorAugment(exposure_gradient=4.0, **kw))
+    assert float(flat.max()) < 0.01
+    frac = float((varied > 0.1).float().mean())
+    assert 0.25 < frac < 0.75 and float(varied.max()) <= 4.0 * 2 ** 0.5 + 0.01
+
+
+def test_restore_exposure_asks_for_the_original_brightness_never_darker_and_capped():
+    exposed = torch.full((1, 3, 32, 32), 0.5)
+    dark = torch.full((1, 3, 32, 32), 0.1)
+    assert float(restore_exposure(exposed, dark, exposed)) == 0.0  # restored exactly: no loss
+    assert float(restore_exposure(dark, dark, exposed)) > 0.5  # left dark: charged (log brightness)
+    # a crop drawn brighter than its own exposure is asked to stay as it is, not to be darkened
+    assert float(restore_exposure(dark, dark, torch.full_like(dark, 0.05))) == 0.0
+    # the cap: at most max_gain times the input block
+    assert float(restore_exposure(2 * dark, dark, exposed, max_gain=2.0)) == 0.0
+    assert float(restore_exposure(exposed, dark, exposed, max_gain=2.0)) > 0.0
+
+
+def test_train_with_the_restore_target(tmp_path, capsys):
+    d = tmp_path / "clips"
+    d.mkdir()
+    _write_video(d / "a.mp4", n=6)
+    out = tmp_path / "w.pt"
+    assert main(["train", str(d), "-o", str(out), "--steps", "2", "--batch-size", "2", "--crop", "32", "--quiet",
+                 "--exposure-target", "restore", "--exposure-patch", "8"]) == 0
+    meta = read_checkpoint(out)[2]
+    assert meta["exposure_target"] == "restore" and meta["exposure_patch"] == 8 and "exp" in meta["history"][-1]
+    assert main(["train", str(d), "-o", str(out), "--steps", "1", "--quiet", "--exposure-target", "restore",
+                 "--augment", "exposure", "--overwrite"]) == 1
+    assert "--exposure-target restore needs --augment sensor" in capsys.readouterr().err
 
 
 def test_train_rejects_a_non_video_file(tmp_path, capsys):

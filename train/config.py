@@ -48,6 +48,7 @@ class TrainConfig:
     exposure_max_gain: float = 16.0
     # > 0: regional target, the tone curve of the (2k+1)^2 patches around each patch applied as a gain
     exposure_context: int = 0
+    exposure_patch: int = 16  # side of the blocks the exposure loss compares (the papers' 16)
     spa_weight: Optional[float] = None
     exp_weight: Optional[float] = None
     col_weight: Optional[float] = None
@@ -66,6 +67,7 @@ class TrainConfig:
     flat_prob: float = 0.0  # fraction of the greyscale crops that are flat grey (SensorAugment.flat_prob)
     wb_jitter: float = 0.3
     exposure_range: tuple = (0.004, 1.5)
+    exposure_gradient: float = 0.0  # stops the exposure varies over a crop (SensorAugment.exposure_gradient)
     noise_prob: float = 0.8
     photon_range: tuple = (300.0, 30000.0)
     read_noise_range: tuple = (2e-4, 3e-3)

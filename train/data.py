@@ -189,9 +189,10 @@ class SensorModel:
 
     def __call__(self, x: torch.Tensor, exposure: torch.Tensor, photons: torch.Tensor | None,
                  read: torch.Tensor | None, generator: torch.Generator) -> torch.Tensor:
-        """``x``: ``N x 3 x H x W`` sRGB in [0, 1]; ``exposure``/``photons``/``read``: ``N`` values."""
+        """``x``: ``N x 3 x H x W`` sRGB in [0, 1]; ``photons``/``read``: ``N`` values; ``exposure``: ``N``
+        values, or ``N x 1 x H x W`` (an exposure that varies over the frame)."""
         n = x.shape[0]
-        lin = srgb_to_linear(x) * exposure.view(n, 1, 1, 1)
+        lin = srgb_to_linear(x) * (exposure.view(n, 1, 1, 1) if exposure.dim() == 1 else exposure)
         if photons is not None:
             p = photons.view(n, 1, 1, 1)
             shot = torch.poisson(lin * p.clamp(max=1e6), generator=generator) / p.clamp(max=1e6)
@@ -221,6 +222,12 @@ class SensorAugment:
     * with probability ``noise_prob``: shot noise with ``photons`` (electrons at full scale after
       the exposure) log-uniform in ``photon_range`` and Gaussian read noise with standard
       deviation log-uniform in ``read_range`` (fraction of full scale), in linear light;
+    * with ``exposure_gradient = G > 0`` (default 0) the exposure varies over the crop: on half the
+      crops, by ``2 ** (g * t)`` with ``g`` uniform in ``[-G, G]`` stops and ``t`` the position (from -0.5
+      to 0.5 on each axis) along a
+      random direction (light falling off across a scene, a lit and an unlit side), so a loss that asks
+      each block for its own exposure back (the ``"restore"`` target) needs curves that differ over
+      the frame; the draws for it are made only when ``G > 0``, so runs without it repeat exactly;
     * with probability ``flat_prob`` (default 0) a greyscale crop is replaced by a flat grey of a
       random level (uniform in [0, 1] before the exposure), so flat neutral frames (fog, walls, a
       covered lens) are seen too; the draws for it are made only when ``flat_prob > 0``, so runs
@@ -239,14 +246,32 @@ class SensorAugment:
     gamma_range: tuple[float, float] = (0.85, 1.2)
     quantise: bool = True
     flat_prob: float = 0.0
+    exposure_gradient: float = 0.0
 
-    def __call__(self, x: torch.Tensor, generator: torch.Generator, with_clean: bool = False):
+    def _exposure_map(self, exposure: torch.Tensor, shape: tuple, generator: torch.Generator) -> torch.Tensor:
+        """``N x 1 x H x W`` exposure: ``exposure`` times the gradient of :attr:`exposure_gradient` stops."""
+        n, _, h, w = shape
+        on = (torch.rand(n, generator=generator) < 0.5).float()
+        stops = (2 * torch.rand(n, generator=generator) - 1) * self.exposure_gradient * on
+        angle = 2 * math.pi * torch.rand(n, generator=generator)
+        yy = torch.linspace(-0.5, 0.5, h).view(1, h, 1)
+        xx = torch.linspace(-0.5, 0.5, w).view(1, 1, w)
+        t = xx * angle.cos().view(n, 1, 1) + yy * angle.sin().view(n, 1, 1)  # in about [-0.7, 0.7]
+        return (exposure.view(n, 1, 1) * torch.exp2(stops.view(n, 1, 1) * t)).unsqueeze(1)
+
+    def __call__(self, x: torch.Tensor, generator: torch.Generator, with_clean: bool = False,
+                 with_exposed: bool = False):
         """``x``: ``N x 3 x H x W`` in [0, 1] -> same shape, augmented per image.
 
         ``with_clean=True`` returns ``(noisy, clean)``: ``clean`` is the same crop through the same
         greyscale / white-balance / exposure / tone draws without sensor noise and without 8-bit
         rounding (float in [0, 1]), for training losses that charge noise amplification. It draws
         nothing more from ``generator``, so ``noisy`` is the same either way.
+
+        ``with_exposed=True`` returns ``(noisy, clean, exposed)``: ``exposed`` is the crop through the
+        same greyscale / white-balance / tone draws at its *original* exposure (exposure 1, no noise,
+        float in [0, 1]), what the darkened crop looked like before the exposure draw, for the
+        ``"restore"`` exposure target (:func:`lowlight.train.losses.restore_exposure`). No extra draws.
         """
         n = x.shape[0]
         grey = torch.rand(n, generator=generator) < self.grey_prob
@@ -260,6 +285,8 @@ class SensorAugment:
         gamma = g0 + (g1 - g0) * torch.rand(n, generator=generator)
         lin = srgb_to_linear(x.clamp(0, 1))
         luma = (lin * torch.tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)).sum(1, keepdim=True)
+        if self.exposure_gradient > 0:
+            exposure = self._exposure_map(exposure, tuple(x.shape), generator)
         if self.flat_prob > 0:
             flat = grey & (torch.rand(n, generator=generator) < self.flat_prob)
             level = torch.rand(n, generator=generator).view(n, 1, 1, 1)
@@ -277,19 +304,25 @@ class SensorAugment:
         y = y.clamp(0, 1).pow(gamma.view(n, 1, 1, 1))
         if self.quantise:
             y = torch.round(y * 255) / 255
-        if not with_clean:
+        if not (with_clean or with_exposed):
             return y
         clean = SensorModel(quantise=False)(linear_to_srgb(lin), exposure, None, None, generator)
         clean = torch.where(grey.view(n, 1, 1, 1), clean[:, :1].expand_as(clean), clean)
-        return y, clean.clamp(0, 1).pow(gamma.view(n, 1, 1, 1))
+        clean = clean.clamp(0, 1).pow(gamma.view(n, 1, 1, 1))
+        if not with_exposed:
+            return y, clean
+        exposed = linear_to_srgb(lin)
+        exposed = torch.where(grey.view(n, 1, 1, 1), exposed[:, :1].expand_as(exposed), exposed)
+        return y, clean, exposed.clamp(0, 1).pow(gamma.view(n, 1, 1, 1))
 
 
 def sample_batch(images: list[torch.Tensor], batch_size: int, crop: int, generator: torch.Generator,
-                 augment: ExposureAugment, with_clean: bool = False):
+                 augment: ExposureAugment, with_clean: bool = False, with_exposed: bool = False):
     """Random ``crop x crop`` patches with random horizontal flips, augmented.
 
     Returns float32 ``batch_size x 3 x crop x crop`` in [0, 1]; with ``with_clean`` (needs
-    :class:`SensorAugment`) the pair ``(noisy, clean)`` of :meth:`SensorAugment.__call__`.
+    :class:`SensorAugment`) the pair ``(noisy, clean)`` of :meth:`SensorAugment.__call__`, with
+    ``with_exposed`` the triple ``(noisy, clean, exposed)``.
     """
     out = torch.empty(batch_size, 3, crop, crop)
     for b in range(batch_size):
@@ -301,6 +334,8 @@ def sample_batch(images: list[torch.Tensor], batch_size: int, crop: int, generat
         if bool(torch.rand(1, generator=generator) < 0.5):
             patch = patch.flip(-1)
         out[b] = patch
+    if with_exposed:
+        return augment(out, generator, with_clean=True, with_exposed=True)
     if with_clean:
         return augment(out, generator, with_clean=True)
     return augment(out, generator)

@@ -36,7 +36,8 @@ def make_augment(cfg: TrainConfig):
         raise LowlightError(f"unknown augmentation {cfg.augment!r}: choose 'sensor' or 'exposure'")
     return SensorAugment(grey_prob=cfg.grey_prob, wb=cfg.wb_jitter, exposure_range=tuple(cfg.exposure_range),
                          noise_prob=cfg.noise_prob, photon_range=tuple(cfg.photon_range),
-                         read_range=tuple(cfg.read_noise_range), flat_prob=cfg.flat_prob)
+                         read_range=tuple(cfg.read_noise_range), flat_prob=cfg.flat_prob,
+                         exposure_gradient=cfg.exposure_gradient)
 
 
 def checkpoint_path(output: Path) -> Path:
@@ -80,12 +81,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
                                   exposure_level=cfg.exposure_level, exposure_target=cfg.exposure_target,
                                   exposure_knee=cfg.exposure_knee, exposure_gamma=cfg.exposure_gamma,
                                   exposure_max_gain=cfg.exposure_max_gain, exposure_context=cfg.exposure_context,
+                                  exposure_patch=cfg.exposure_patch,
                                   neutral=cfg.neutral_weight, noise=cfg.noise_weight,
                                   colour=cfg.colour_loss, chroma=cfg.chroma_weight)
     augment = make_augment(cfg)
     with_clean = bool(cfg.noise_weight)
+    with_exposed = cfg.exposure_target == "restore"
     if with_clean and cfg.augment != "sensor":
         raise LowlightError("--noise-weight needs --augment sensor (the only augmentation with sensor noise)")
+    if with_exposed and cfg.augment != "sensor":
+        raise LowlightError("--exposure-target restore needs --augment sensor (it knows each crop's exposure)")
     step = 0
     ckpt = checkpoint_path(output)
     if resume:
@@ -108,8 +113,11 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
     try:
         with flush_denormals():
             while step < cfg.steps:
-                clean = enhanced_clean = None
-                if with_clean:
+                clean = enhanced_clean = exposed = None
+                if with_exposed:
+                    batch, clean, exposed = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment,
+                                                         with_exposed=True)
+                elif with_clean:
                     batch, clean = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment, with_clean=True)
                 else:
                     batch = sample_batch(images, cfg.batch_size, cfg.crop, generator, augment)
@@ -119,7 +127,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> Path
                 if with_clean:  # the clean crop through the curves estimated from the noisy one
                     enhanced_clean = apply_curves(clean.contiguous(memory_format=torch.channels_last), maps,
                                                   model.iterations)
-                loss, terms = criterion(batch, enhanced, maps, clean, enhanced_clean)
+                loss, terms = criterion(batch, enhanced, maps, clean, enhanced_clean, exposed)
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 norm = torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)

@@ -182,6 +182,34 @@ def neutrality(original: torch.Tensor, maps: torch.Tensor, tolerance: float = 0.
     return (greyness * spread).mean()
 
 
+def restore_exposure(enhanced: torch.Tensor, original: torch.Tensor, exposed: torch.Tensor,
+                     max_gain: float = float("inf"), patch: int = EXPOSURE_PATCH,
+                     log_eps: float = 0.02) -> torch.Tensor:
+    """Exposure loss against the crop's own original exposure (scalar; ``exposure_target="restore"``).
+
+    ``exposed`` (``N x 3 x H x W`` in [0, 1]) is the training crop before the sensor model's
+    exposure draw (:meth:`lowlight.train.data.SensorAugment.__call__` with ``with_exposed``), so
+    each ``patch x patch`` block is asked for the brightness it had at a normal exposure::
+
+        target = max(m, min(M, max_gain * m))      m: input block, M: exposed block (channel means)
+
+    A crop drawn at its own exposure (or brighter) is asked to stay as it is: the net learns to
+    leave well-exposed content alone. A darkened one is asked for its original brightness,
+    block by block, so the contrast between blocks is the photo's own (an exposure change in
+    linear light), not a tone curve of each block's brightness. The exposure is not an input:
+    the net has to infer it from what a block looks like (its histogram, its noise). ``max_gain``
+    caps the lift of the darkest blocks (mostly quantisation and sensor noise). Distance in log
+    brightness, as :func:`adaptive_exposure`.
+    """
+    pooled = F.avg_pool2d(enhanced.mean(dim=1, keepdim=True), patch)
+    m = F.avg_pool2d(original.mean(dim=1, keepdim=True), patch)
+    target = F.avg_pool2d(exposed.mean(dim=1, keepdim=True), patch)
+    if max_gain != float("inf"):
+        target = torch.minimum(target, max_gain * m)
+    target = torch.maximum(target, m)
+    return ((torch.log(pooled + log_eps) - torch.log(target + log_eps)) ** 2).mean()
+
+
 def noise_gain(noisy: torch.Tensor, clean: torch.Tensor, enhanced_noisy: torch.Tensor,
                enhanced_clean: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     """Squared noise amplification at equal exposure, per crop, averaged (scalar).
@@ -280,6 +308,7 @@ class ZeroReferenceLoss:
     exposure_gamma: float = 0.5
     exposure_max_gain: float = float("inf")
     exposure_context: int = 0
+    exposure_patch: int = EXPOSURE_PATCH
     neutral: float = 0.0
     noise: float = 0.0
     colour: str = "grey-world"
@@ -291,8 +320,8 @@ class ZeroReferenceLoss:
             raise ValueError(f"smoothness_order must be 1 or 2, got {self.smoothness_order}")
         if self.colour not in ("grey-world", "by-exposure"):
             raise ValueError(f"colour must be 'grey-world' or 'by-exposure', got {self.colour!r}")
-        if self.exposure_target not in ("fixed", "adaptive"):
-            raise ValueError(f"exposure_target must be 'fixed' or 'adaptive', got {self.exposure_target!r}")
+        if self.exposure_target not in ("fixed", "adaptive", "restore"):
+            raise ValueError(f"exposure_target must be 'fixed', 'adaptive' or 'restore', got {self.exposure_target!r}")
         base = dict(OFFICIAL_WEIGHTS[self.model])
         for key in ("spa", "exp", "col", "tv"):
             if getattr(self, key) is not None:
@@ -305,18 +334,26 @@ class ZeroReferenceLoss:
 
     def __call__(self, original: torch.Tensor, enhanced: torch.Tensor, maps: torch.Tensor,
                  clean: torch.Tensor | None = None,
-                 enhanced_clean: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
+                 enhanced_clean: torch.Tensor | None = None,
+                 exposed: torch.Tensor | None = None) -> tuple[torch.Tensor, dict[str, float]]:
         """Return ``(total, terms)``: the scalar loss and each weighted term as a float.
 
         ``clean`` / ``enhanced_clean`` (the noise-free crop, and it through the same curves) are
-        needed when the ``noise`` weight is non-zero (:func:`noise_gain`)."""
+        needed when the ``noise`` weight is non-zero (:func:`noise_gain`); ``exposed`` (the crop at its
+        original exposure) with ``exposure_target="restore"`` (:func:`restore_exposure`)."""
         w = self.weights
         terms = {"spa": w["spa"] * spatial_consistency(enhanced, original).mean()}
         if self.exposure_target == "fixed":
             terms["exp"] = w["exp"] * exposure_control(enhanced, self.exposure_level)
+        elif self.exposure_target == "restore":
+            if exposed is None:
+                raise ValueError("the 'restore' exposure target needs the crop at its original exposure")
+            terms["exp"] = w["exp"] * restore_exposure(enhanced, original, exposed, self.exposure_max_gain,
+                                                       self.exposure_patch)
         else:
             terms["exp"] = w["exp"] * adaptive_exposure(enhanced, original, self.exposure_knee, self.exposure_gamma,
-                                                        self.exposure_max_gain, context=self.exposure_context)
+                                                        self.exposure_max_gain, self.exposure_patch,
+                                                        context=self.exposure_context)
         # official order (spa, exp, col, tv): the total sums in the same order as before these options existed
         if self.colour == "grey-world":
             terms["col"] = w["col"] * color_constancy(enhanced).mean()

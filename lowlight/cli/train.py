@@ -61,21 +61,26 @@ def register(sub) -> None:
                         "CPU-sized budget)")
     p.add_argument("--tv2-weight", type=float, help="weight of second-order smoothness (default: the first-order weight)")
     p.add_argument("--exposure-level", type=float, default=d.exposure_level, help="--exposure-target fixed: target brightness of 16x16 patches, in [0, 1] (default 0.6, the papers' E)")
-    p.add_argument("--exposure-target", choices=["fixed", "adaptive"], default=d.exposure_target,
+    p.add_argument("--exposure-target", choices=["fixed", "adaptive", "restore"], default=d.exposure_target,
                    help="exposure loss target per 16x16 patch: 'fixed' = --exposure-level everywhere (official); "
                         "'adaptive' = a monotone shadow lift of the patch's own brightness m: knee * (m / knee) ** "
                         "gamma below the knee (at most --exposure-max-gain times m), m itself above it, so "
-                        f"well-exposed content is left alone and nothing is darkened (default {d.exposure_target})")
+                        "well-exposed content is left alone and nothing is darkened; 'restore' = the patch's "
+                        "brightness before the sensor augmentation darkened it (at most --exposure-max-gain times "
+                        f"m, never darker than m) (default {d.exposure_target})")
     p.add_argument("--exposure-knee", type=float, default=d.exposure_knee,
                    help=f"adaptive target: patch brightness from which the target is the patch itself (default {d.exposure_knee})")
     p.add_argument("--exposure-gamma", type=float, default=d.exposure_gamma,
                    help=f"adaptive target: power of the shadow lift below the knee, < 1 brightens (default {d.exposure_gamma})")
     p.add_argument("--exposure-max-gain", type=float, default=d.exposure_max_gain,
-                   help="adaptive target: never ask for more than this many times a patch's input brightness, so "
+                   help="adaptive and restore targets: never ask for more than this many times a patch's input brightness, so "
                         f"black regions stay dark ('inf' = no cap; default {d.exposure_max_gain:g})")
     p.add_argument("--exposure-context", type=int, default=d.exposure_context, metavar="K",
                    help="adaptive target: 0 = per 16x16 patch; K > 0 = regional, the curve of the mean of the "
                         "(2K+1) x (2K+1) patches around each patch applied as a gain (default %(default)s)")
+    p.add_argument("--exposure-patch", type=int, default=d.exposure_patch, metavar="P",
+                   help="side in pixels of the blocks whose brightness the exposure loss compares (default %(default)s, "
+                        "the papers'; smaller asks for the brightness of finer structure)")
     p.add_argument("--spa-weight", type=float, help="spatial consistency weight (official 1)")
     p.add_argument("--exp-weight", type=float, help="exposure weight (official 10)")
     p.add_argument("--col-weight", type=float, help="colour constancy (grey-world) weight (official 5)")
@@ -110,6 +115,9 @@ def register(sub) -> None:
     p.add_argument("--exposure-range", type=_range, default=d.exposure_range, metavar="LO,HI",
                    help="--augment sensor: log-uniform exposure scale in linear light "
                         f"(default {d.exposure_range[0]},{d.exposure_range[1]})")
+    p.add_argument("--exposure-gradient", type=float, default=d.exposure_gradient, metavar="STOPS",
+                   help="--augment sensor: on half the crops the exposure varies by up to this many stops across "
+                        "the crop, along a random direction, so partly dark frames are seen (default %(default)s)")
     p.add_argument("--noise-prob", type=_probability, default=d.noise_prob,
                    help=f"--augment sensor: fraction of crops with sensor noise (default {d.noise_prob})")
     p.add_argument("--photon-range", type=_range, default=d.photon_range, metavar="LO,HI",
@@ -143,12 +151,14 @@ def run(args: argparse.Namespace) -> int:
         exposure_level=args.exposure_level, exposure_target=args.exposure_target, exposure_knee=args.exposure_knee,
         exposure_gamma=args.exposure_gamma,
         exposure_max_gain=args.exposure_max_gain, exposure_context=args.exposure_context,
+        exposure_patch=args.exposure_patch,
         spa_weight=args.spa_weight, exp_weight=args.exp_weight,
         col_weight=args.col_weight,
         neutral_weight=args.neutral_weight, noise_weight=args.noise_weight,
         colour_loss=args.colour_loss, chroma_weight=args.chroma_weight, augment=args.augment, gain_range=args.gain_range,
         gamma_range=args.gamma_range, grey_prob=args.grey_prob, flat_prob=args.flat_prob, wb_jitter=args.wb_jitter,
-        exposure_range=args.exposure_range, noise_prob=args.noise_prob, photon_range=args.photon_range,
+        exposure_range=args.exposure_range, exposure_gradient=args.exposure_gradient, noise_prob=args.noise_prob,
+        photon_range=args.photon_range,
         read_noise_range=args.read_noise_range, frames_per_video=args.frames_per_video,
         seed=args.seed, checkpoint_every=args.checkpoint_every, threads=args.threads, init=args.init)
     with output_files([args.output], args.overwrite or args.resume):
