@@ -13,9 +13,16 @@ Cases (all seeded, nothing downloaded):
   (rms(noisy - clean_dark) / mean clean_dark)``, i.e. how much more the method amplifies noise
   than it amplifies the signal (1 = a plain gain; a curve that lifts shadows more than mid-tones
   is above 1).
+* **mixed**: the same photos with their left and right halves darkened to different exposures
+  (1/64 and 1/4, 1/16 and 1/2, 1/2 and 1/32; same sensor model, seeded): frames that are only partly
+  dark, where one global curve cannot serve both halves. Reported: PSNR against the clean photo
+  ("mixed PSNR"). The darkened set above is darkened uniformly, which favours curves that are the
+  same over the whole frame; this case charges that.
 * **neutral**: flat grey frames (levels 5, 10, 20, 40, 60, 80) and greyscale photos
   (greyscale versions of the darkened set, of ``moon`` and of the reference photos):
-  channel spread ``(max - min) / mean`` of the output's channel means (target <= 0.02).
+  channel spread ``(max - min) / mean`` of the output's channel means (target <= 0.02), with the
+  enhancer's defaults (maps tied where the input is grey, :mod:`lowlight.neutral_maps`) and, in the
+  "(weights)" columns, with the maps as the network predicts them.
 * **well-exposed**: clean photos with mean 0.3-0.6 (the held-out photos and four generated
   scenes with seeds not used for training): output mean minus input mean and the fraction of
   pixels newly clipped (some channel at 255 in the output, none in the input).
@@ -60,6 +67,7 @@ from lowlight.train.sample_data import generated_scene  # noqa: E402
 ROOT = Path(__file__).resolve().parents[1]
 SEED = 11
 EXPOSURES = (1 / 8, 1 / 32, 1 / 128)
+MIXED_EXPOSURES = ((1 / 64, 1 / 4), (1 / 16, 1 / 2), (1 / 2, 1 / 32))  # (left half, right half)
 PHOTONS = 2000.0
 READ_NOISE = 1e-3
 GREY_LEVELS = (5, 10, 20, 40, 60, 80)
@@ -177,7 +185,8 @@ def methods(extra: list[str], only: set[str] | None) -> dict[str, object]:
 
 def evaluate(enh, save: Path | None = None, label: str = "") -> dict:
     """All measurements for one method; returns a dict of summaries and per-case rows."""
-    res: dict = {"darkened": [], "neutral_flat": [], "neutral_photos": [], "well_exposed": [], "reference": []}
+    res: dict = {"darkened": [], "mixed": [], "neutral_flat": [], "neutral_photos": [], "well_exposed": [],
+                 "reference": []}
     photos = clean_photos()
     # darkened set
     for i, (name, clean) in enumerate(photos.items()):
@@ -196,12 +205,37 @@ def evaluate(enh, save: Path | None = None, label: str = "") -> dict:
             if save is not None and name in ("chelsea", "motorcycle_left") and j == 1:
                 _save(save / f"{_slug(label)}_{name}_dark32.png", out)
                 _save(save / f"input_{name}_dark32.png", noisy)
-    # neutrality
+    # partly dark frames: the left and right halves at different exposures
+    for i, (name, clean) in enumerate(photos.items()):
+        half = clean.shape[1] // 2
+        for j, (left, right) in enumerate(MIXED_EXPOSURES):
+            seed = SEED + 1000 + 100 * i + 10 * j
+            img = np.concatenate([darken(clean, left, True, seed)[:, :half],
+                                  darken(clean, right, True, seed + 1)[:, half:]], axis=1)
+            out = enh.enhance(img)
+            res["mixed"].append({"photo": name, "exposures": [left, right], "psnr": round(psnr(out, clean), 3),
+                                 "output_means": [round(float(out[:, :half].mean()) / 255, 4),
+                                                  round(float(out[:, half:].mean()) / 255, 4)]})
+    # neutrality: with the enhancer's defaults (maps tied where the input is grey, lowlight.neutral_maps)
+    # and, as "spread_weights", with the maps exactly as the network predicts them
+    estimator = getattr(enh, "estimator", None)
+
+    def raw(img: np.ndarray) -> np.ndarray:
+        if estimator is None:
+            return enh.enhance(img)
+        estimator.neutral_grey = False
+        try:
+            return enh.enhance(img)
+        finally:
+            estimator.neutral_grey = True
+
     for level in GREY_LEVELS:
-        out = enh.enhance(np.full((96, 128, 3), level, np.uint8))
+        flat = np.full((96, 128, 3), level, np.uint8)
+        out = enh.enhance(flat)
         m = out.reshape(-1, 3).mean(0)
         res["neutral_flat"].append({"level": level, "output": [round(float(v), 2) for v in m],
-                                    "spread": round(channel_spread(out), 4)})
+                                    "spread": round(channel_spread(out), 4),
+                                    "spread_weights": round(channel_spread(raw(flat)), 4)})
     import skimage.data
 
     greys = {f"{n}_dark32": grey(darken(p, 1 / 32, True, SEED + 7)) for n, p in photos.items()}
@@ -211,7 +245,8 @@ def evaluate(enh, save: Path | None = None, label: str = "") -> dict:
     for name, img in greys.items():
         out = enh.enhance(img)
         res["neutral_photos"].append({"photo": name, "output_mean": round(float(out.mean()) / 255, 4),
-                                      "spread": round(channel_spread(out), 4)})
+                                      "spread": round(channel_spread(out), 4),
+                                      "spread_weights": round(channel_spread(raw(img)), 4)})
         if save is not None and name == "chelsea_dark32":
             _save(save / f"{_slug(label)}_grey_chelsea_dark32.png", out)
     # well-exposed
@@ -253,8 +288,11 @@ def summarise(res: dict) -> dict:
         "psnr": mean(res["darkened"], "psnr"), "ssim": mean(res["darkened"], "ssim"),
         "psnr_mean_matched": mean(res["darkened"], "psnr_mean_matched"),
         "noise_amp_eq": mean(res["darkened"], "noise_amp_equal_exposure"),
+        "mixed_psnr": mean(res["mixed"], "psnr"),
         "flat_grey_spread_max": mx(res["neutral_flat"], "spread"),
         "grey_photo_spread_max": mx(res["neutral_photos"], "spread"),
+        "flat_grey_spread_weights": mx(res["neutral_flat"], "spread_weights"),
+        "grey_photo_spread_weights": mx(res["neutral_photos"], "spread_weights"),
         "well_mean_shift": mean(res["well_exposed"], "mean_shift"),
         "well_mean_shift_max": mx(res["well_exposed"], "mean_shift"),
         "well_new_clip": mean(res["well_exposed"], "newly_clipped"),
@@ -275,7 +313,9 @@ def _save(path: Path, img: np.ndarray) -> None:
 
 
 COLUMNS = [("psnr", "PSNR"), ("ssim", "SSIM"), ("psnr_mean_matched", "PSNR mm"), ("noise_amp_eq", "noise@eq"),
+           ("mixed_psnr", "mixed PSNR"),
            ("flat_grey_spread_max", "grey flat"), ("grey_photo_spread_max", "grey photo"),
+           ("flat_grey_spread_weights", "grey flat (weights)"), ("grey_photo_spread_weights", "grey photo (weights)"),
            ("well_mean_shift", "well dmean"), ("well_new_clip", "well clip"), ("ref_gain", "ref gain"),
            ("ref_cast_median", "ref cast"), ("ref_noise_amp_median", "ref noise")]
 

@@ -23,7 +23,7 @@ from lowlight.backends.contract import as_device
 from lowlight.cpu import flush_denormals
 from lowlight.errors import LowlightError
 from lowlight.estimation import Estimator, probe, to_tensor
-from lowlight.exposure_fade import faded_strength, mean_luma
+from lowlight.exposure_fade import ceiling_strength
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
 from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
@@ -84,6 +84,9 @@ class Enhancer:
         exposure_fade: scale ``strength`` by :func:`lowlight.exposure_fade.exposure_fade` of each
             frame's mean luminance, so frames that are already well exposed are left (more) alone
             (default True; dark frames, mean luminance <= 0.15, are not affected).
+        neutral_grey: make the three channels' curve maps equal where the input is grey
+            (:mod:`lowlight.neutral_maps`), so grey and monochrome content stays exactly neutral
+            (default True; False: the maps as the network predicts them).
         longest_side: Zero-DCE++ estimation size (longest side in pixels);
             ``None`` with ``scale_factor=None`` estimates at full resolution.
         scale_factor: official integer Zero-DCE++ downscale (overrides ``longest_side``).
@@ -114,7 +117,7 @@ class Enhancer:
                  weights: Optional[Union[str, os.PathLike]] = None, strength: float = 1.0,
                  longest_side: Optional[int] = DEFAULT_LONGEST_SIDE, scale_factor: Optional[int] = None,
                  backend: str = "auto", threads: Optional[int] = None, denoise: Union[str, float] = AUTO,
-                 exposure_fade: bool = True) -> None:
+                 exposure_fade: bool = True, neutral_grey: bool = True) -> None:
         if not math.isfinite(strength) or strength < 0:
             raise LowlightError(f"--strength must be a finite number >= 0, got {strength}")
         try:
@@ -134,7 +137,7 @@ class Enhancer:
             self.device = as_device(device)
             self.backend = OnnxRuntimeBackend.from_weights(self._source, threads=threads)
             self.spec = self.backend.spec.configured(scale_factor, longest_side)
-            self.estimator = Estimator(self.spec, self.backend, self.device)
+            self.estimator = Estimator(self.spec, self.backend, self.device, neutral_grey)
         else:
             import torch
 
@@ -143,7 +146,7 @@ class Enhancer:
             self._model.to(self.device)
             self.backend = create_backend(backend, self._model, self.device, threads=threads)
             self.spec = spec_of(self._model)
-            self.estimator = Estimator(self._model, self.backend, self.device)
+            self.estimator = Estimator(self._model, self.backend, self.device, neutral_grey)
 
     @property
     def model(self):
@@ -173,12 +176,19 @@ class Enhancer:
         (:meth:`lowlight.estimation.Estimator.maps`, the same copy for every command).
 
         Returns ``N x 3 x h x w`` (Zero-DCE++, estimation size) or
-        ``N x 24 x H x W`` (Zero-DCE), in [-1, 1], strength not applied.
+        ``N x 24 x H x W`` (Zero-DCE), in [-1, 1], strength not applied; tied where the input is grey
+        as :meth:`lowlight.estimation.Estimator.maps` ties them (``neutral_grey``).
         """
         import torch
 
+        from lowlight.neutral_maps import tie_grey_maps
+
         with torch.inference_mode():
-            return self.backend(self.model.estimation_input(x.to(self.device)))  # backends flush subnormals
+            x = self.model.estimation_input(x.to(self.device))
+            maps = self.backend(x)  # backends flush subnormals
+            if self.estimator.neutral_grey:
+                maps = torch.stack([tie_grey_maps(m, xi) for m, xi in zip(maps, x)])
+            return maps
 
     def enhance_tensor(self, x: "torch.Tensor") -> "torch.Tensor":
         """Enhance float ``N x 3 x H x W`` in [0, 1]; returns the same shape in [0, 1] (at :attr:`strength`
@@ -205,7 +215,7 @@ class Enhancer:
         if frame.dtype == np.uint8:
             copy, small = self.estimator.analysis_copy(frame)  # what the video processor reads, too
             maps = self.estimator.maps(frame, small)
-            strength = self.strength_for(mean_luma(copy))
+            strength = self.strength_for(copy, maps)
             # Fused path: one pass over the uint8 frame (upsampling, curve steps and rounding fused;
             # see lowlight.kernels.fused), on the device of the maps; with denoising, the spatial
             # (still-image) filter is fused into the same pass (lowlight.kernels.denoise).
@@ -214,7 +224,7 @@ class Enhancer:
                 return denoise_enhance_frame(frame, maps, noise, self.spec.iterations, strength, self.denoise)[0]
             return enhance_frame(frame, maps, self.spec.iterations, strength)
         maps = self.estimator.maps(frame)
-        strength = self.strength_for(mean_luma(probe(frame)))
+        strength = self.strength_for(probe(frame), maps)
         import torch  # 16-bit frames: the plain-torch reference in float32
 
         from lowlight.kernels import apply_curves
@@ -224,10 +234,13 @@ class Enhancer:
             out = apply_curves(x, torch.as_tensor(maps).to(self.device)[None], self.spec.iterations, strength)
         return to_array(out.cpu(), frame.dtype)
 
-    def strength_for(self, mean: float) -> float:
-        """The strength applied to a frame of mean luminance ``mean`` (in [0, 1]): :attr:`strength`, times
-        :func:`lowlight.exposure_fade.exposure_fade` of ``mean`` when :attr:`exposure_fade` is on."""
-        return faded_strength(self.strength, mean, self.exposure_fade)
+    def strength_for(self, copy: np.ndarray, maps) -> float:
+        """The strength a frame is enhanced with, given its small copy ``copy`` (``h x w x 3`` uint8/uint16,
+        the analysis copy) and its curve maps: :attr:`strength`, capped by the exposure ceiling
+        (:func:`lowlight.exposure_fade.ceiling_strength`) when :attr:`exposure_fade` is on."""
+        if not self.exposure_fade:
+            return self.strength
+        return ceiling_strength(self.strength, copy, maps, self.spec.iterations)
 
     def noise_model(self, frame: np.ndarray, strength: Optional[float] = None) -> Optional[NoiseModel]:
         """The noise measured in ``frame`` (uint8) when it is to be denoised, else ``None`` (denoise off,

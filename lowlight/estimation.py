@@ -137,8 +137,9 @@ class Estimator:
         ((192, 256, 3), (3, 192, 256))
     """
 
-    def __init__(self, model, backend=None, device=None) -> None:
+    def __init__(self, model, backend=None, device=None, neutral_grey: bool = True) -> None:
         self.model = model
+        self.neutral_grey = bool(neutral_grey)
         self.spec = spec_of(model)
         if backend is None:
             from lowlight.backends.base import TorchBackend
@@ -205,11 +206,18 @@ class Estimator:
 
         Returns float32 ``3 x h x w`` (Zero-DCE++, estimation size) or ``24 x H x W`` (Zero-DCE)
         in [-1, 1], contiguous: a NumPy array with a NumPy backend (:attr:`numpy`), else a tensor
-        on :attr:`device`.
+        on :attr:`device`. With :attr:`neutral_grey` (the default) the channels' maps are tied where
+        the input is grey (:func:`lowlight.neutral_maps.tie_grey_maps`).
         """
+        from lowlight.neutral_maps import tie_grey_maps
+
         if self.numpy:
-            return np.ascontiguousarray(self.backend(self.input_array(frame, small))[0])
+            x = self.input_array(frame, small)
+            maps = self.backend(x)[0]
+            return tie_grey_maps(maps, x[0]) if self.neutral_grey else np.ascontiguousarray(maps)
         import torch
 
         with torch.inference_mode():
-            return self.backend(self.input_tensor(frame, small).to(self.device))[0].contiguous()
+            x = self.input_tensor(frame, small).to(self.device)
+            maps = self.backend(x)[0]
+            return tie_grey_maps(maps, x[0]) if self.neutral_grey else maps.contiguous()

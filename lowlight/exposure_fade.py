@@ -1,59 +1,40 @@
-"""Exposure-adaptive strength: the curves fade out as a frame's own exposure approaches a good one (issue 11).
+"""Exposure-adaptive strength: the curves are held back as a frame's own exposure approaches a good one (issue 11).
 
-The bundled weights leave well-exposed *patches* mostly alone, but a frame that is well exposed overall
-still gets some lift in its shadows and mid-tones (+0.04 to +0.07 mean brightness on photos of mean
-0.38-0.42, with both bundled models). A camera that runs from dusk into daylight, or a video that is
-only partly dark, then looks pale in its bright parts. So by default the strength of the curves is
-scaled by :func:`exposure_fade` of the frame's mean luminance ``m`` (Rec. 601 luma of the estimation
-copy, in [0, 1]; :func:`mean_luma`):
+Trained curves lift a frame by what it looks like locally, and a frame that is already well exposed
+overall still gets some lift in its shadows and mid-tones (weights trained to restore a darkened
+photo's exposure brighten a scene of mean 0.30 by +0.11). A camera that runs from dusk into
+daylight, or a video that is only partly dark, then looks pale in its bright parts. So by default
+each frame's strength is capped by an **exposure ceiling** on the output's mean luminance (Rec. 601
+luma in [0, 1], :func:`mean_luma`), a function of the input's mean ``m`` (:func:`ceiling`):
 
-* ``m <= FULL_BELOW`` (0.15): 1, the curves as trained. Dark frames, what lowlight is for, are not
-  touched by the fade (21 of the 25 reference photos in ``shared/reference/images`` have ``m`` under
-  0.15, the darkest under 0.01);
-* ``FULL_BELOW < m < OFF_ABOVE``: a smoothstep from 1 down to 0;
-* ``m >= OFF_ABOVE`` (0.45): 0, the frame passes through unchanged.
+* ``m >= LEFT_ALONE_FROM`` (0.45): the frame itself (strength 0, it passes unchanged);
+* ``WELL_EXPOSED_FROM <= m < LEFT_ALONE_FROM`` (0.30-0.45, well exposed): at most
+  ``WELL_EXPOSED_LIFT`` (0.04) brighter at 0.30, falling linearly to 0 at 0.45;
+* ``m < WELL_EXPOSED_FROM``: 0.34, the ceiling at 0.30. It cannot be higher: a darker version of
+  the same scene must not come out brighter than the scene at 0.30 does, or brightening a scene
+  (dusk to day, a light switched on) would make the output darker. So the output mean follows the
+  input up for any weights (the ceiling is nondecreasing, and so are the weights' own outputs).
 
-With the bundled Zero-DCE++ on well-exposed scenes of mean 0.30-0.37 (noise-free, not trained on), the
-mean shift is +0.03 at most with the fade against +0.06 to +0.09 without it; a frame darkened to 1/8
-of its exposure (mean 0.16) keeps 99 % of its gain.
+The strength is the user's (1 by default) wherever the curves stay under the ceiling, as they do on
+very dark frames (with the bundled weights, frames of mean luminance up to about 0.05-0.07; a frame at
+1/16 of a normal exposure, mean 0.10, gets 0.8-0.9); otherwise it is the largest strength that keeps the predicted output mean under the ceiling
+(:func:`ceiling_strength`: the curves are applied to a 32-px thumbnail of the frame and its maps at
+many strengths at once; 0.1-0.6 ms a frame).
 
 ``--strength S`` on the command line (``EnhancerOptions(strength=S)``) is the user's override: the
-fade is then off and ``S`` is used as given. ``Enhancer(exposure_fade=False)`` does the same from
-Python. The video processor uses the mean its scene-cut detector already measures on the same copy,
-so a still and the first frame of a video get the same factor; the mean of a stream changes slowly,
-and so does the factor (no flicker of its own).
+ceiling is then off and ``S`` is used as given. ``Enhancer(exposure_fade=False)`` does the same from
+Python. The video processor reads the copy its scene-cut detector reads, with the (temporally
+smoothed) maps it applies, so a still and the first frame of a video get the same strength, and
+the strength of a stream changes as slowly as its maps and its mean.
 
-NumPy + OpenCV only (no torch).
+NumPy + OpenCV only (torch maps are pooled on their device, then read as NumPy).
 """
 
 from __future__ import annotations
 
+from typing import Optional
+
 import numpy as np
-
-FULL_BELOW = 0.15  #: mean luminance up to which the curves apply in full
-OFF_ABOVE = 0.45  #: mean luminance from which the curves are off
-
-
-def exposure_fade(mean: float, full_below: float = FULL_BELOW, off_above: float = OFF_ABOVE) -> float:
-    """Strength factor in [0, 1] for a frame of mean luminance ``mean`` (in [0, 1]).
-
-    >>> exposure_fade(0.1), round(exposure_fade(0.3), 6), exposure_fade(0.6)
-    (1.0, 0.5, 0.0)
-    """
-    if not off_above > full_below:
-        raise ValueError(f"off_above ({off_above}) must be above full_below ({full_below})")
-    t = (float(mean) - full_below) / (off_above - full_below)
-    if t <= 0.0:
-        return 1.0
-    if t >= 1.0:
-        return 0.0
-    return 1.0 - t * t * (3.0 - 2.0 * t)
-
-
-def faded_strength(strength: float, mean: float, fade: bool = True) -> float:
-    """The strength a frame of mean luminance ``mean`` is enhanced with: ``strength`` times
-    :func:`exposure_fade` of ``mean`` when ``fade`` is on, else ``strength`` as given."""
-    return strength * exposure_fade(mean) if fade else strength
 
 
 def luma_thumbnail(small: np.ndarray, side: int = 32) -> np.ndarray:
@@ -75,3 +56,92 @@ def mean_luma(copy: np.ndarray) -> float:
     if copy.dtype == np.uint16:
         copy = (copy >> 8).astype(np.uint8)
     return float(luma_thumbnail(copy).mean())
+
+
+WELL_EXPOSED_FROM = 0.30  #: mean luminance from which a frame counts as well exposed
+WELL_EXPOSED_LIFT = 0.04  #: the most a frame of mean WELL_EXPOSED_FROM may be brightened by (mean luminance)
+LEFT_ALONE_FROM = 0.45  #: mean luminance from which a frame is left as it is
+THUMB_SIDE = 32  #: longest side of the thumbnail the output mean is predicted on
+GRID = 16  #: strengths tried in one batched pass of :func:`ceiling_strength`
+
+
+def ceiling(mean: float) -> float:
+    """The brightest output (mean luminance) allowed for a frame of mean luminance ``mean`` (both in [0, 1]).
+
+    ``mean + WELL_EXPOSED_LIFT`` at ``WELL_EXPOSED_FROM`` falling linearly to ``mean`` at
+    ``LEFT_ALONE_FROM`` (well-exposed frames are lifted by at most 0.04, and from 0.45 not at all);
+    below ``WELL_EXPOSED_FROM`` the same value as there (0.34): nondecreasing in ``mean``, so a
+    brighter version of a scene is never capped below a darker one's output.
+
+    >>> round(ceiling(0.1), 3), round(ceiling(0.3), 3), round(ceiling(0.375), 3), ceiling(0.6)
+    (0.34, 0.34, 0.395, 0.6)
+    """
+    m = float(mean)
+    if m >= LEFT_ALONE_FROM:
+        return m
+    m = max(m, WELL_EXPOSED_FROM)
+    return m + WELL_EXPOSED_LIFT * (LEFT_ALONE_FROM - m) / (LEFT_ALONE_FROM - WELL_EXPOSED_FROM)
+
+
+def _thumb_maps(maps, size: tuple[int, int]) -> np.ndarray:
+    """``maps`` (``C x h x w``, NumPy or torch on any device) area-averaged to ``size = (h, w)``: float32 NumPy."""
+    import cv2
+
+    if not isinstance(maps, np.ndarray):
+        import torch.nn.functional as F
+
+        return F.adaptive_avg_pool2d(maps[None].float(), size)[0].cpu().numpy()
+    h, w = size
+    return np.stack([cv2.resize(np.ascontiguousarray(m, np.float32), (w, h), interpolation=cv2.INTER_AREA)
+                     for m in maps])
+
+
+def predicted_means(thumb: np.ndarray, maps: np.ndarray, iterations: int, strengths: np.ndarray) -> np.ndarray:
+    """Mean luminance of ``thumb`` (float32 ``3 x h x w`` in [0, 1]) after the curves of ``maps`` (``3`` or
+    ``3 * iterations`` channels, same ``h x w``, in [-1, 1]) at each of ``strengths`` (``K`` values):
+    float64 ``K``, all strengths in one batched pass."""
+    k = np.asarray(strengths, np.float32).reshape(-1, 1, 1, 1)
+    x = np.broadcast_to(thumb, (k.shape[0], *thumb.shape)).copy()
+    per_step = maps.shape[0] != 3
+    for i in range(iterations):
+        a = np.clip((maps[3 * i: 3 * i + 3] if per_step else maps) * k, -1.0, 1.0)
+        x += a * x * (1.0 - x)
+    luma = 0.299 * x[:, 0] + 0.587 * x[:, 1] + 0.114 * x[:, 2]
+    return luma.reshape(k.shape[0], -1).mean(1, dtype=np.float64)
+
+
+def ceiling_strength(strength: float, copy: np.ndarray, maps, iterations: int, mean: Optional[float] = None,
+                     rounds: int = 2) -> float:
+    """The strength (<= ``strength``) a frame is enhanced with so its output stays under :func:`ceiling`.
+
+    ``copy``: the frame's small copy (``h x w x 3`` uint8 RGB, the analysis copy); ``maps``: its curve
+    maps (``3 x h' x w'`` or ``24 x h' x w'``, NumPy or torch); ``mean``: :func:`mean_luma` of
+    ``copy`` if known. The output mean is predicted on a ``THUMB_SIDE``-px thumbnail of both (about
+    0.1 ms): ``strength`` itself when it stays under the ceiling (every dark frame the curves lift to
+    less than 0.34), else the largest strength that does, to ``strength / 17 ** rounds`` (``rounds``
+    batched passes over ``GRID`` strengths each; about 0.6 ms with two at 1080p).
+    """
+    if strength <= 0.0:
+        return 0.0
+    m = mean_luma(copy) if mean is None else float(mean)
+    cap = ceiling(m)
+    if m >= LEFT_ALONE_FROM:
+        return 0.0
+    import cv2
+
+    h, w = copy.shape[:2]
+    k = min(1.0, THUMB_SIDE / max(h, w))
+    size = (max(1, round(h * k)), max(1, round(w * k)))
+    small = copy if size == (h, w) else cv2.resize(copy, (size[1], size[0]), interpolation=cv2.INTER_AREA)
+    scale = np.float32(1 / 65535 if copy.dtype == np.uint16 else 1 / 255)
+    thumb = np.ascontiguousarray(small.transpose(2, 0, 1), np.float32) * scale
+    tm = _thumb_maps(maps, size)
+    if predicted_means(thumb, tm, iterations, np.array([strength]))[0] <= cap:
+        return float(strength)
+    lo, hi = 0.0, float(strength)
+    for _ in range(rounds):  # each round: GRID strengths between the last bracket, in one pass
+        grid = np.linspace(lo, hi, GRID + 2)[1:-1]
+        under = predicted_means(thumb, tm, iterations, grid) <= cap
+        i = int(under.sum())  # the means rise with the strength: the first i are under the ceiling
+        lo, hi = (grid[i - 1] if i else lo), (grid[i] if i < GRID else hi)
+    return float(lo)

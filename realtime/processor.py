@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Callable, Optional
 
 import numpy as np
 
-from lowlight.exposure_fade import faded_strength
+from lowlight.exposure_fade import ceiling_strength
 from lowlight.frames import check_frame
 from lowlight.kernels import enhance_frame
 from lowlight.kernels.denoise import NoiseModel, denoise_enhance_frame, estimate_noise
@@ -59,8 +59,8 @@ class FrameProcessor:
         enabled: when False, frames pass through unchanged (live view toggle); so do they at
             ``strength`` 0, with no estimate made (``lowlight video --strength 0``: the pipeline floor).
         strength: the user's curve strength (the live view's slider changes it).
-        exposure_fade: scale it by :func:`lowlight.exposure_fade.exposure_fade` of each frame's mean
-            luminance (the scene-cut detector's); from the enhancer.
+        exposure_fade: cap it by the exposure ceiling (:func:`lowlight.exposure_fade.ceiling_strength`
+            of each frame's copy, its mean luminance and the maps it is enhanced with); from the enhancer.
         applied_strength: the strength the last frame was enhanced with.
         estimates: number of curve estimations made so far.
         denoise: the denoising amount in force (0 = off; see :class:`lowlight.Enhancer`): the first
@@ -76,7 +76,7 @@ class FrameProcessor:
         self.estimator = enhancer.estimator
         self.strength = float(enhancer.strength)
         self.exposure_fade = bool(getattr(enhancer, "exposure_fade", False))
-        self.applied_strength = self.strength  # of the last frame: strength x the exposure fade
+        self.applied_strength = self.strength  # of the last frame: strength capped by the exposure ceiling
         self.smoother = TemporalSmoother(opts.smooth, opts.stabilize_exposure, SceneCutDetector(opts.cut_threshold))
         self.timer = timer
         self.enabled = True
@@ -127,7 +127,7 @@ class FrameProcessor:
                                   self.denoise, kernel=self.options.kernel)
         if first is not None and self.background and self.enabled:
             check_frame(first, "first frame")
-            _, small = self._observe(first)
+            _, _, small = self._observe(first)
             self._take(self.estimator.maps(first, small), 1, 0)
             self._background()  # start the worker thread now
 
@@ -159,8 +159,7 @@ class FrameProcessor:
         self._frame += 1
         clock = time.perf_counter
         t0 = clock()
-        obs, small = self._observe(image)
-        self.applied_strength = faded_strength(self.strength, obs.mean, self.exposure_fade)
+        obs, copy, small = self._observe(image)
         if obs.cut:
             self._epoch += 1  # background results of frames before the cut are stale
             self._reset_denoise()
@@ -176,6 +175,8 @@ class FrameProcessor:
         elif self.background:
             self._exchange(image, small, obs.cut)
         t2 = clock()
+        self.applied_strength = (ceiling_strength(self.strength, copy, self.smoother.maps, self.estimator.iterations,
+                                                  obs.mean) if self.exposure_fade else self.strength)
         out = self._enhance(image, self.smoother.maps)
         self._stabilize(out)
         if self.timer is not None:
@@ -185,13 +186,14 @@ class FrameProcessor:
         return out
 
     def _observe(self, image: np.ndarray) -> tuple:
-        """Feed the scene-cut detector; returns ``(observation, small)``, ``small`` being the
-        estimation copy when the detector read it (see :meth:`lowlight.estimation.Estimator.analysis_copy`)."""
+        """Feed the scene-cut detector; returns ``(observation, copy, small)``: ``copy`` what it read (and
+        the exposure ceiling reads), ``small`` the estimation copy when that is what it read (see
+        :meth:`lowlight.estimation.Estimator.analysis_copy`), else ``None``."""
         if isinstance(image, PlanarYUV):
             copy = small = planar.small_copy(image, self.estimator.small_size(*image.shape))
         else:
             copy, small = self.estimator.analysis_copy(image)
-        return self.smoother.observe(copy), small
+        return self.smoother.observe(copy), copy, small
 
     def _take(self, maps: torch.Tensor, frames: int, at: int) -> None:
         """Blend an estimate made for frame ``at`` (``frames`` after the previous one) into the maps."""

@@ -1,5 +1,6 @@
-"""The exposure fade (lowlight/exposure_fade.py): the factor itself, and what ``lowlight image`` and
-``lowlight video`` do with it by default and with ``--strength`` given (the user's override)."""
+"""The exposure fade (lowlight/exposure_fade.py): the exposure ceiling and the strength it leaves, and
+what ``lowlight image`` and ``lowlight video`` do with it by default and with ``--strength`` given (the
+user's override)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,49 @@ import numpy as np
 import pytest
 
 from lowlight.cli import main
-from lowlight.exposure_fade import FULL_BELOW, OFF_ABOVE, exposure_fade, mean_luma
+from lowlight import Enhancer
+from lowlight.exposure_fade import (LEFT_ALONE_FROM, WELL_EXPOSED_FROM, WELL_EXPOSED_LIFT, ceiling, ceiling_strength,
+                                    mean_luma)
 from lowlight.train.sample_data import generated_scene
 from realtime_clips import make_clip, read_video
 from test_train_bundled import reexposed
 
 
-def test_fade_is_one_for_dark_zero_for_bright_and_smooth_between():
+def test_ceiling_is_nondecreasing_and_leaves_well_exposed_frames_alone():
     m = np.linspace(0.0, 1.0, 1001)
-    f = np.array([exposure_fade(v) for v in m])
-    assert (f[m <= FULL_BELOW] == 1.0).all() and (f[m >= OFF_ABOVE] == 0.0).all()
-    assert (np.diff(f) <= 0).all() and np.abs(np.diff(f)).max() < 0.01  # monotone, no jumps
-    with pytest.raises(ValueError):
-        exposure_fade(0.3, full_below=0.5, off_above=0.5)
+    c = np.array([ceiling(v) for v in m])
+    assert (np.diff(c) >= 0).all()  # a brighter frame is never capped lower
+    well = m >= WELL_EXPOSED_FROM
+    assert (c[well] - m[well] <= WELL_EXPOSED_LIFT + 1e-12).all() and (c >= m).all()
+    assert (c[m >= LEFT_ALONE_FROM] == m[m >= LEFT_ALONE_FROM]).all()
+    assert c[0] == pytest.approx(WELL_EXPOSED_FROM + WELL_EXPOSED_LIFT)
+
+
+def _luma_mean(img: np.ndarray) -> float:
+    return float((img.astype(np.float64) @ [0.299, 0.587, 0.114]).mean()) / 255
+
+
+@pytest.mark.parametrize("model", ["zero-dce++", "zero-dce"])
+def test_ceiling_strength_keeps_dark_frames_and_caps_bright_ones(model):
+    """A dark frame keeps the full strength; a mid-bright one gets the largest strength whose real output
+    (full resolution, denoised) stays at the ceiling, within the thumbnail prediction's error."""
+    enh = Enhancer(model, exposure_fade=False, denoise="off")
+    for e, full in ((1 / 64, True), (0.5, False), (0.7, False)):
+        img = reexposed(generated_scene(1002, (96, 128)), e)
+        copy, small = enh.estimator.analysis_copy(img)
+        maps = enh.estimator.maps(img, small)
+        s = ceiling_strength(1.0, copy, maps, enh.spec.iterations)
+        assert (s == 1.0) == full, (e, s)
+        enh.strength = s
+        out = _luma_mean(enh.enhance(img))
+        assert out <= ceiling(mean_luma(copy)) + 0.005, (e, s, out)
+        if not full:  # the largest such strength: a little more would cross the ceiling
+            enh.strength = min(1.0, s + 0.05)
+            assert _luma_mean(enh.enhance(img)) > ceiling(mean_luma(copy)) - 0.005
+    enh.strength = 1.0
+    assert ceiling_strength(0.0, copy, maps, enh.spec.iterations) == 0.0
+    bright = generated_scene(1003, (96, 128)) // 2 + 128
+    assert ceiling_strength(1.0, bright, enh.estimator.maps(bright), enh.spec.iterations) == 0.0
 
 
 def test_mean_luma_reads_uint8_and_uint16_alike():
@@ -30,9 +61,9 @@ def test_mean_luma_reads_uint8_and_uint16_alike():
 
 
 def _mid_bright() -> np.ndarray:
-    """A scene of mean ~0.32: well exposed (the issue counts 0.3-0.6), where the fade is partial."""
+    """A scene of mean ~0.32: well exposed (the issue counts 0.3-0.6), where the ceiling caps the strength."""
     img = reexposed(generated_scene(1002, (96, 128)), 0.5)
-    assert FULL_BELOW < mean_luma(img) < OFF_ABOVE and 0.3 <= img.mean() / 255
+    assert WELL_EXPOSED_FROM <= mean_luma(img) < LEFT_ALONE_FROM and 0.3 <= img.mean() / 255
     return img
 
 
@@ -74,11 +105,10 @@ def test_video_of_a_brightening_scene_fades_smoothly(tmp_path):
 @pytest.mark.parametrize("model", ["zero-dce++", "zero-dce"])
 def test_brighter_input_never_comes_out_darker(model):
     """Over an exposure sweep from night to day (60 steps, x0.01 to x0.9 in linear light), the default
-    output's mean follows the input up: where the fade takes the lift away, the input's own gain must
-    make up for it (at most 2 levels below the brightest output so far). A fade too steep for the
-    weights' mid-tone lift fails this, a trained candidate with more lift dipped 11 levels."""
-    from lowlight import Enhancer
-
+    output's mean follows the input up: where the ceiling takes the lift away, the input's own gain must
+    make up for it (at most 2 levels below the brightest output so far). The smoothstep fade this
+    replaced failed this with weights that lift mid-tones more (14 levels with the bundled ones).
+    """
     enh = Enhancer(model)
     for seed in (1000, 1003):
         scene = generated_scene(seed, (96, 128))

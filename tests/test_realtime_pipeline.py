@@ -121,11 +121,11 @@ def test_ctrl_c_in_caller_stops_threads(enhancer):
     assert sink.closed is False and not lowlight_threads()
 
 
-@pytest.mark.parametrize("size,top", [((1080, 1920), 50), ((97, 131), 50), ((97, 131), 160)])
+@pytest.mark.parametrize("size,top", [((1080, 1920), 20), ((97, 131), 20), ((97, 131), 160)])
 def test_stills_and_video_get_the_same_curves(size, top):
     """One frame, enhanced by ``lowlight image``'s path and by the video pipeline's processor, is identical;
-    also for a mid-bright frame (mean luminance ~0.31), where the exposure fade scales the strength."""
-    from lowlight.exposure_fade import exposure_fade, mean_luma
+    also for a mid-bright frame (mean luminance ~0.31), where the exposure ceiling caps the strength."""
+    from lowlight.exposure_fade import ceiling_strength
     from lowlight.realtime.processor import FrameProcessor
 
     frame = (np.random.default_rng(5).random((*size, 3)) * top).astype(np.uint8)
@@ -134,8 +134,9 @@ def test_stills_and_video_get_the_same_curves(size, top):
     proc = FrameProcessor(enh, smooth=0.0, stabilize_exposure=False)
     video = proc.process(frame)
     np.testing.assert_array_equal(still, video)
-    fade = exposure_fade(mean_luma(enh.estimator.analysis_copy(frame)[0]))
-    assert proc.applied_strength == pytest.approx(fade) and (fade == 1.0) == (top == 50)
+    copy, small = enh.estimator.analysis_copy(frame)
+    capped = ceiling_strength(1.0, copy, enh.estimator.maps(frame, small), enh.spec.iterations)
+    assert proc.applied_strength == pytest.approx(capped) and (capped == 1.0) == (top == 20)
 
 
 @pytest.mark.parametrize("channels,strength", [(3, 1.0), (3, 0.6), (24, 1.0)])

@@ -92,7 +92,7 @@ def test_cut_detection_copy_follows_the_estimation_size(tmp_path, size, probe_us
     proc = FrameProcessor(enh, smooth=0.5, estimate_every=3)
     a = cv2.resize(textured(0), (1280, 720), interpolation=cv2.INTER_NEAREST)
     b = cv2.resize(textured(5), (1280, 720), interpolation=cv2.INTER_NEAREST)
-    obs, small = proc._observe(a)
+    obs, _, small = proc._observe(a)
     assert (small is None) == probe_used and (probe_used or small.shape == (144, 256, 3))
     outs = [proc.process(f) for f in [a, a, a, a, b]]
     assert proc.estimates == 3  # frame 1, frame 4 (every 3rd), frame 5 (the cut)

@@ -96,9 +96,10 @@ def add_model_options(parser: argparse.ArgumentParser, backend: bool = True) -> 
                    help="checkpoint to use instead of the bundled weights: an official Zero-DCE/Zero-DCE++ "
                         ".pth or a file written by 'lowlight train' (the model is read from the file)")
     g.add_argument("--strength", type=non_negative_float, default=None, metavar="S",
-                   help="scale the curves: 0 = unchanged, 1 = as trained, >1 stronger. Default: 1, faded out as "
-                        "a frame's own exposure is already good (full strength up to mean luminance 0.15, none "
-                        "from 0.45), so daylight scenes are left alone; giving S turns that fade off")
+                   help="scale the curves: 0 = unchanged, 1 = as trained, >1 stronger. Default: 1, held back as "
+                        "a frame's own exposure is already good (a frame of mean luminance 0.30 brightened by at "
+                        "most 0.04, none from 0.45, no frame brighter than 0.34 unless it was), so daylight "
+                        "scenes are left alone; giving S turns that off")
     g.add_argument("--denoise", type=denoise_value, default="auto", metavar="auto|off|S",
                    help="remove the sensor noise that brightening amplifies: auto (default) = as much as the "
                         "noise measured in the frames and the curve's local gain call for (a clean frame, or a "
