@@ -200,18 +200,26 @@ def test_train_on_a_video_file_and_a_folder_of_videos(tmp_path):
         assert meta["augment"] == "sensor" and meta["exposure_target"] == "adaptive" and meta["frames_per_video"] == 3
 
 
-def test_train_with_the_noise_term(tmp_path, capsys):
+@pytest.mark.parametrize("flags, check, needs", [
+    (["--noise-weight", "0.1"],
+     lambda m: m["noise_weight"] == 0.1 and m["loss_weights"]["noise"] == 0.1 and "noise" in m["history"][-1],
+     "--noise-weight needs --augment sensor"),
+    (["--exposure-target", "restore", "--exposure-patch", "8"],
+     lambda m: m["exposure_target"] == "restore" and m["exposure_patch"] == 8 and "exp" in m["history"][-1],
+     "--exposure-target restore needs --augment sensor"),
+])
+def test_train_options_that_need_the_sensor_augmentation(tmp_path, capsys, flags, check, needs):
+    """A short run with the option records it and its loss term; with --augment exposure it is refused."""
     d = tmp_path / "clips"
     d.mkdir()
     _write_video(d / "a.mp4", n=6)
     out = tmp_path / "w.pt"
     assert main(["train", str(d), "-o", str(out), "--steps", "2", "--batch-size", "2", "--crop", "32", "--quiet",
-                 "--noise-weight", "0.1"]) == 0
-    meta = read_checkpoint(out)[2]
-    assert meta["noise_weight"] == 0.1 and meta["loss_weights"]["noise"] == 0.1 and "noise" in meta["history"][-1]
-    assert main(["train", str(d), "-o", str(out), "--steps", "1", "--quiet", "--noise-weight", "0.1",
+                 *flags]) == 0
+    assert check(read_checkpoint(out)[2])
+    assert main(["train", str(d), "-o", str(out), "--steps", "1", "--quiet", *flags,
                  "--augment", "exposure", "--overwrite"]) == 1
-    assert "--noise-weight needs --augment sensor" in capsys.readouterr().err
+    assert needs in capsys.readouterr().err
 
 
 def test_sensor_augment_exposed_twin_is_the_crop_before_the_exposure_draw():
@@ -258,20 +266,6 @@ def test_restore_exposure_asks_for_the_original_brightness_never_darker_and_capp
     # the cap: at most max_gain times the input block
     assert float(restore_exposure(2 * dark, dark, exposed, max_gain=2.0)) == 0.0
     assert float(restore_exposure(exposed, dark, exposed, max_gain=2.0)) > 0.0
-
-
-def test_train_with_the_restore_target(tmp_path, capsys):
-    d = tmp_path / "clips"
-    d.mkdir()
-    _write_video(d / "a.mp4", n=6)
-    out = tmp_path / "w.pt"
-    assert main(["train", str(d), "-o", str(out), "--steps", "2", "--batch-size", "2", "--crop", "32", "--quiet",
-                 "--exposure-target", "restore", "--exposure-patch", "8"]) == 0
-    meta = read_checkpoint(out)[2]
-    assert meta["exposure_target"] == "restore" and meta["exposure_patch"] == 8 and "exp" in meta["history"][-1]
-    assert main(["train", str(d), "-o", str(out), "--steps", "1", "--quiet", "--exposure-target", "restore",
-                 "--augment", "exposure", "--overwrite"]) == 1
-    assert "--exposure-target restore needs --augment sensor" in capsys.readouterr().err
 
 
 def test_train_rejects_a_non_video_file(tmp_path, capsys):
