@@ -124,9 +124,9 @@ def ceiling_strength(strength: float, copy: np.ndarray, maps, iterations: int, m
     if strength <= 0.0:
         return 0.0
     m = mean_luma(copy) if mean is None else float(mean)
-    cap = ceiling(m)
     if m >= LEFT_ALONE_FROM:
         return 0.0
+    cap = ceiling(m)
     import cv2
 
     h, w = copy.shape[:2]

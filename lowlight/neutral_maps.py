@@ -28,35 +28,37 @@ TOLERANCE = 0.06  #: input chroma from which a pixel's maps are left as predicte
 POOL = 5  #: box filter of the input before its chroma is measured (px at the maps' resolution)
 
 
-def _box(x, pool: int):
-    """``x``: ``3 x h x w`` float32 (NumPy or torch) -> the same, box-filtered ``pool x pool`` (the mean of
-    the pixels inside the image, so the two implementations agree at the borders)."""
-    if isinstance(x, np.ndarray):
-        import cv2
+def _box(x: np.ndarray, pool: int) -> np.ndarray:
+    """``x``: ``3 x h x w`` float32 -> the same, box-filtered ``pool x pool``: the mean of the pixels inside
+    the image, as torch's ``avg_pool2d(..., count_include_pad=False)`` on the torch path."""
+    import cv2
 
-        def box(c):
-            return cv2.blur(c, (pool, pool), borderType=cv2.BORDER_CONSTANT)
+    def box(c):
+        return cv2.blur(c, (pool, pool), borderType=cv2.BORDER_CONSTANT)
 
-        count = box(np.ones(x.shape[1:], np.float32))
-        return np.stack([box(np.ascontiguousarray(c, np.float32)) / count for c in x])
-    import torch.nn.functional as F
-
-    return F.avg_pool2d(x[None], pool, stride=1, padding=pool // 2, count_include_pad=False)[0]
+    count = box(np.ones(x.shape[1:], np.float32))
+    return np.stack([box(np.ascontiguousarray(c, np.float32)) / count for c in x])
 
 
 def greyness(x, tolerance: float = TOLERANCE, pool: int = POOL):
     """How grey each pixel of ``x`` is: ``1 x h x w`` in [0, 1] (1: R = G = B locally, 0: chroma >= ``tolerance``).
 
-    ``x``: the network's input, ``3 x h x w`` float32 in [0, 1], NumPy or torch (same type out).
+    ``x``: the network's input, ``3 x h x w`` float32 in [0, 1], NumPy or torch (same type out); a torch
+    batch ``N x 3 x h x w`` gives ``N x 1 x h x w`` (the training term,
+    :func:`lowlight.train.losses.neutrality`, measures greyness with this function too).
     """
-    if not isinstance(x, np.ndarray):
-        x = x.float()
-    b = _box(x, pool) if pool > 1 else x
-    chroma = (b.max(0, keepdims=True) - b.min(0, keepdims=True)) / (b.mean(0, keepdims=True) + 0.02) \
-        if isinstance(b, np.ndarray) else \
-        (b.amax(0, keepdim=True) - b.amin(0, keepdim=True)) / (b.mean(0, keepdim=True) + 0.02)
-    g = 1.0 - chroma / tolerance
-    return np.clip(g, 0.0, 1.0) if isinstance(g, np.ndarray) else g.clamp(0.0, 1.0)
+    if isinstance(x, np.ndarray):
+        b = _box(x, pool) if pool > 1 else x
+        chroma = (b.max(0, keepdims=True) - b.min(0, keepdims=True)) / (b.mean(0, keepdims=True) + 0.02)
+        return np.clip(1.0 - chroma / tolerance, 0.0, 1.0)
+    import torch.nn.functional as F
+
+    b = x.float() if x.dim() == 4 else x.float()[None]
+    if pool > 1:
+        b = F.avg_pool2d(b, pool, stride=1, padding=pool // 2, count_include_pad=False)
+    chroma = (b.amax(1, keepdim=True) - b.amin(1, keepdim=True)) / (b.mean(1, keepdim=True) + 0.02)
+    g = (1.0 - chroma / tolerance).clamp(0.0, 1.0)
+    return g if x.dim() == 4 else g[0]
 
 
 def tie_grey_maps(maps, x, tolerance: float = TOLERANCE, pool: int = POOL):

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
+from lowlight.neutral_maps import greyness
+
 OFFICIAL_WEIGHTS = {
     "zero-dce": {"spa": 1.0, "exp": 10.0, "col": 5.0, "tv": 200.0},
     "zero-dce++": {"spa": 1.0, "exp": 10.0, "col": 5.0, "tv": 1600.0},
@@ -165,7 +167,8 @@ def neutrality(original: torch.Tensor, maps: torch.Tensor, tolerance: float = 0.
     Where the (locally averaged, so sensor chroma noise does not count) input is grey, the
     three channels' curve maps should be equal, otherwise grey turns into a colour cast (the
     grey-world colour loss only constrains whole-crop channel means, and learns the training
-    photos' average cast). Per pixel, ``greyness = clamp(1 - chroma / tolerance, 0, 1)`` with
+    photos' average cast). Per pixel, ``greyness = clamp(1 - chroma / tolerance, 0, 1)``
+    (:func:`lowlight.neutral_maps.greyness`, the measure inference ties the maps by) with
     ``chroma = (max_c - min_c) / (mean_c + 0.02)`` of the input; the loss is the mean of
     ``greyness * sum_c (a_c - mean_c a)^2`` over pixels and iterations. Maps may be at a lower
     resolution than the input (Zero-DCE++ estimation size): the input is resized to the maps.
@@ -174,12 +177,9 @@ def neutrality(original: torch.Tensor, maps: torch.Tensor, tolerance: float = 0.
     x = original
     if x.shape[-2:] != (h, w):
         x = F.interpolate(x, size=(h, w), mode="bilinear", align_corners=False, antialias=True)
-    x = F.avg_pool2d(x, pool, stride=1, padding=pool // 2, count_include_pad=False)
-    chroma = (x.amax(1, keepdim=True) - x.amin(1, keepdim=True)) / (x.mean(1, keepdim=True) + 0.02)
-    greyness = (1 - chroma / tolerance).clamp(0, 1)
     a = maps.view(n, c // 3, 3, h, w)
     spread = ((a - a.mean(2, keepdim=True)) ** 2).sum(2)  # N x iterations x h x w
-    return (greyness * spread).mean()
+    return (greyness(x, tolerance, pool) * spread).mean()
 
 
 def restore_exposure(enhanced: torch.Tensor, original: torch.Tensor, exposed: torch.Tensor,
